@@ -1,0 +1,28 @@
+# The whole set-up: `make run` and `make test` create .venv on first use and install everything.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# What this machine installs; pyproject.toml keeps open ranges for users.
+TORCH_PINS := torch==2.14.1 torchvision==0.29.1
+
+.PHONY: run test bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(TORCH_PINS)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) main.py
+
+test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) bench/trace_speed.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,3 @@
+"""cnnviz: see inside convolutional networks."""
+
+__version__ = "0.1.0"
