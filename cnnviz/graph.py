@@ -136,12 +136,17 @@ class ReceptiveField:
 
 
 def joined(fields: list[ReceptiveField | None]) -> ReceptiveField | None:
-    """The field at a join (add, concat, ...): the largest per axis; global wins."""
-    known = [f for f in fields if f is not None]
-    if not known:
+    """The field at a join (add, concat, ...): the largest per axis; global wins.
+
+    None stands for an input whose field is unknown, so the join's is unknown too.
+    """
+    if not fields:
         return None
-    if any(f.is_global for f in known):
+    if any(f is not None and f.is_global for f in fields):
         return ReceptiveField.whole_input()
+    if any(f is None for f in fields):
+        return None
+    known: list[ReceptiveField] = list(fields)  # type: ignore[arg-type]
     axes = max(len(f.size) for f in known)
     spatial = [f for f in known if len(f.size) == axes]
     size = tuple(max(f.size[i] for f in spatial) for i in range(axes))

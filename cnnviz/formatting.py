@@ -1,0 +1,37 @@
+"""How numbers and shapes are written for people, the same in the CLI and the app."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def count(value: int) -> str:
+    """``25,557,032``."""
+    return f"{value:,}"
+
+
+def metric(value: float, unit: str = "") -> str:
+    """``4.09 G``, ``118.0 M``, ``512``: three significant digits and an SI prefix."""
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            scaled = value / factor
+            digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
+            return f"{scaled:.{digits}f} {prefix}{unit}"
+    return f"{value:g} {unit}".rstrip()
+
+
+def size_in_bytes(value: int) -> str:
+    """``6.1 MiB``."""
+    for factor, unit in ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+        if value >= factor:
+            return f"{value / factor:.1f} {unit}"
+    return f"{value} B"
+
+
+def shape(dims: Sequence[int] | None) -> str:
+    """``1×64×56×56``, or ``–`` where there is no tensor."""
+    return "×".join(str(d) for d in dims) if dims else "–"
+
+
+def percent(fraction: float) -> str:
+    """``12.3%``."""
+    return f"{100 * fraction:.1f}%"

@@ -1,0 +1,581 @@
+"""Model + example input → the operation graph of ``cnnviz.graph``.
+
+torch.fx with shape propagation first; when fx cannot trace a model (data-dependent control
+flow, unsupported calls), a recorder runs the model for real and records every leaf module and
+every tensor function called outside one (``__torch_function__``), so joins such as
+``torch.cat`` and ``+`` are in the graph too. ``graph.graph["tracer"]`` says which one ran.
+"""
+from __future__ import annotations
+
+import inspect
+import itertools
+import operator
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import networkx as nx
+import torch
+from torch import nn
+from torch.fx import GraphModule, Node, Tracer
+from torch.fx.operator_schemas import normalize_function
+from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
+from torch.func import functional_call
+from torch.overrides import TorchFunctionMode
+
+from cnnviz import analysis
+from cnnviz import graph as g
+from cnnviz.errors import TraceError
+
+FX = "torch.fx"
+RECORDER = "recorder"
+
+# Module attributes worth showing as configuration, in display order.
+_CONFIG_ATTRIBUTES = (
+    "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
+    "padding_mode", "output_padding", "in_features", "out_features", "num_features",
+    "normalized_shape", "num_groups", "num_channels", "eps", "momentum", "affine",
+    "track_running_stats", "output_size", "ceil_mode", "count_include_pad", "p", "inplace",
+    "negative_slope", "approximate", "dim", "start_dim", "end_dim", "size", "alpha", "beta",
+    "k", "embed_dim", "num_heads", "batch_first", "kdim", "vdim", "scale_factor", "mode",
+)
+
+_MODULE_CATEGORIES: tuple[tuple[type, g.Category], ...] = (
+    (nn.modules.conv._ConvNd, g.Category.CONV),
+    (nn.modules.batchnorm._NormBase, g.Category.NORM),
+    (nn.LayerNorm, g.Category.NORM),
+    (nn.GroupNorm, g.Category.NORM),
+    (nn.LocalResponseNorm, g.Category.NORM),
+    (nn.MultiheadAttention, g.Category.ATTENTION),
+    (nn.Linear, g.Category.LINEAR),
+    (nn.Bilinear, g.Category.LINEAR),
+    (nn.modules.dropout._DropoutNd, g.Category.DROPOUT),
+    (nn.Flatten, g.Category.RESHAPE),
+    (nn.Unflatten, g.Category.RESHAPE),
+)
+
+_FUNCTION_CATEGORIES: dict[str, g.Category] = {
+    **dict.fromkeys(("add", "iadd"), g.Category.ADD),
+    **dict.fromkeys(("mul", "imul"), g.Category.MUL),
+    **dict.fromkeys(("cat", "concat", "concatenate", "stack"), g.Category.CONCAT),
+    **dict.fromkeys(("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                     "conv_transpose3d"), g.Category.CONV),
+    **dict.fromkeys(("linear", "matmul", "bmm", "mm", "baddbmm", "addmm", "einsum"),
+                    g.Category.LINEAR),
+    **dict.fromkeys(("scaled_dot_product_attention", "multi_head_attention_forward"),
+                    g.Category.ATTENTION),
+    **dict.fromkeys(("layer_norm", "batch_norm", "group_norm", "instance_norm",
+                     "local_response_norm", "normalize"), g.Category.NORM),
+    **dict.fromkeys(("relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "hardswish",
+                     "hardsigmoid", "hardtanh", "leaky_relu", "elu", "selu", "softmax",
+                     "log_softmax", "mish", "softplus"), g.Category.ACT),
+    **dict.fromkeys(("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d",
+                     "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+                     "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+                     "adaptive_max_pool3d", "mean", "amax"), g.Category.POOL),
+    **dict.fromkeys(("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+                     "stochastic_depth"), g.Category.DROPOUT),
+    **dict.fromkeys(("flatten", "view", "reshape", "permute", "transpose", "contiguous",
+                     "squeeze", "unsqueeze", "getitem", "expand", "chunk", "split", "narrow",
+                     "roll", "t", "repeat", "unflatten", "channel_shuffle"), g.Category.RESHAPE),
+}
+
+
+def trace_model(model: nn.Module, example_input: torch.Tensor, name: str = "model") -> nx.DiGraph:
+    """Trace ``model`` (in eval mode) on ``example_input`` into an analysed operation graph."""
+    model.eval()
+    try:
+        graph = _trace_with_fx(model, example_input)
+        graph.graph[g.TRACER] = FX
+        graph.graph[g.TRACER_NOTE] = ""
+    except Exception as fx_error:  # fx fails in many ways on user code; the recorder copes
+        note = f"torch.fx could not trace it ({_first_line(fx_error)}); recorded a real run instead"
+        try:
+            graph = _trace_with_recorder(model, example_input)
+        except Exception as error:
+            raise TraceError(f"cannot trace {name}: {_first_line(error)}") from error
+        graph.graph[g.TRACER] = RECORDER
+        graph.graph[g.TRACER_NOTE] = note
+    graph.graph[g.MODEL] = name
+    graph.graph[g.INPUT_SHAPE] = tuple(example_input.shape)
+    analysis.annotate(graph)
+    return graph
+
+
+def is_leaf_module(module: nn.Module) -> bool:
+    """Modules drawn as one node: torch.nn's own layers (as torch.fx treats them), not containers."""
+    is_torch_nn = type(module).__module__.startswith(("torch.nn", "torch.ao.nn"))
+    return is_torch_nn and not isinstance(module, (nn.Sequential, nn.ModuleList, nn.ModuleDict))
+
+
+# --------------------------------------------------------------------------------------------
+# Shared node construction
+
+
+class _GraphBuilder:
+    """Accumulates nodes and edges in the contract's format, counting each parameter once."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.graph = nx.DiGraph()
+        self._counted_params: set[int] = set()
+        self._parameter_ids = {id(p) for p in model.parameters()}
+        self._names: dict[str, itertools.count] = {}
+
+    def unique_name(self, base: str) -> str:
+        """fx-style unique names: ``add``, ``add_1``, ``add_2``."""
+        counter = self._names.setdefault(base, itertools.count())
+        index = next(counter)
+        name = base if index == 0 else f"{base}_{index}"
+        while name in self.graph:
+            name = f"{base}_{next(counter)}"
+        return name
+
+    def count_parameters(self, tensors: list[torch.Tensor]) -> tuple[int, int]:
+        """Parameters among ``tensors`` not counted before: (all, trainable)."""
+        total = trainable = 0
+        for tensor in tensors:
+            if id(tensor) in self._parameter_ids and id(tensor) not in self._counted_params:
+                self._counted_params.add(id(tensor))
+                total += tensor.numel()
+                trainable += tensor.numel() if tensor.requires_grad else 0
+        return total, trainable
+
+    def add_node(self, name: str, *, op: str, target: str, qualname: str, module_type: str,
+                 category: g.Category, config: dict[str, Any], in_shapes: list[tuple[int, ...]],
+                 out_shape: tuple[int, ...] | None, dtype: str, params: tuple[int, int],
+                 hierarchy: tuple[tuple[str, str], ...]) -> None:
+        """Add one operation with the contract's attributes (analysis fills in the rest)."""
+        self.graph.add_node(name, **{
+            g.NAME: name, g.OP: op, g.TARGET: target, g.QUALNAME: qualname,
+            g.MODULE_TYPE: module_type, g.CATEGORY: category, g.CONFIG: config,
+            g.IN_SHAPES: in_shapes, g.OUT_SHAPE: out_shape, g.DTYPE: dtype,
+            g.PARAMS: params[0], g.TRAINABLE_PARAMS: params[1], g.HIERARCHY: hierarchy,
+        })
+
+    def add_edge(self, source: str, target: str, shape: tuple[int, ...] | None) -> None:
+        """One tensor flowing from ``source`` to ``target``."""
+        if source != target:
+            self.graph.add_edge(source, target, **{g.SHAPE: shape, g.SKIP: False})
+
+    def add_module_node(self, name: str, qualname: str, module: nn.Module,
+                        in_shapes: list[tuple[int, ...]], out_shape: tuple[int, ...] | None,
+                        dtype: str, hierarchy: tuple[tuple[str, str], ...]) -> None:
+        """A call of a leaf module."""
+        self.add_node(
+            name, op="call_module", target=qualname, qualname=qualname,
+            module_type=type(module).__name__, category=module_category(module),
+            config=module_config(module), in_shapes=in_shapes, out_shape=out_shape,
+            dtype=dtype, params=self.count_parameters(list(module.parameters())),
+            hierarchy=hierarchy,
+        )
+
+    def add_function_node(self, name: str, op: str, function: Any, args: tuple, kwargs: dict,
+                          tensors_used: list[torch.Tensor], in_shapes: list[tuple[int, ...]],
+                          out_shape: tuple[int, ...] | None, dtype: str,
+                          hierarchy: tuple[tuple[str, str], ...]) -> None:
+        """A call of a function or tensor method outside leaf modules."""
+        function_name = readable_function_name(function)
+        parent = hierarchy[-1][0] if hierarchy else ""
+        self.add_node(
+            name, op=op, target=function_name,
+            qualname=f"{parent}.{name}" if parent else name,
+            module_type=function_name,
+            category=_FUNCTION_CATEGORIES.get(function_name, g.Category.OTHER),
+            config=call_config(function, args, kwargs), in_shapes=in_shapes,
+            out_shape=out_shape, dtype=dtype, params=self.count_parameters(tensors_used),
+            hierarchy=hierarchy,
+        )
+
+
+def module_category(module: nn.Module) -> g.Category:
+    """The diagram category of a leaf module."""
+    for base, category in _MODULE_CATEGORIES:
+        if isinstance(module, base):
+            return category
+    module_file = type(module).__module__
+    if module_file.endswith("activation"):
+        return g.Category.ACT
+    if module_file.endswith("pooling"):
+        return g.Category.POOL
+    return g.Category.OTHER
+
+
+def module_config(module: nn.Module) -> dict[str, Any]:
+    """The module's hyper-parameters as plain values."""
+    config = {key: _plain(getattr(module, key)) for key in _CONFIG_ATTRIBUTES
+              if hasattr(module, key) and not callable(getattr(module, key))}
+    if isinstance(module, (nn.modules.conv._ConvNd, nn.Linear)):
+        config["bias"] = module.bias is not None
+    return {key: value for key, value in config.items() if value is not None or key == "stride"}
+
+
+def call_config(function: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The non-tensor arguments of a call, by parameter name where torch knows the schema."""
+    named = _normalized_arguments(function, args, kwargs)
+    if named is None:
+        named = {f"arg{i}": value for i, value in enumerate(args)} | dict(kwargs)
+    return {key: _plain(value) for key, value in named.items() if _is_plain(value)}
+
+
+def readable_function_name(function: Any) -> str:
+    """``add`` for operator.add, Tensor.__iadd__ and torch.add alike."""
+    name = function if isinstance(function, str) else getattr(function, "__name__", str(function))
+    name = name.strip("_")
+    if name.startswith("i") and name[1:] in ("add", "mul", "sub", "truediv"):
+        name = name[1:]
+    return name.rstrip("_") or name
+
+
+def _normalized_arguments(function: Any, args: tuple, kwargs: dict) -> dict[str, Any] | None:
+    if isinstance(function, str):  # an fx call_method target: the torch function of that name
+        function = getattr(torch, function, None)
+        if function is None:
+            return None
+    try:
+        pair = normalize_function(function, args, kwargs, normalize_to_only_use_kwargs=True)
+        if pair is None:
+            types = tuple(type(a) for a in args)
+            pair = normalize_function(function, args, kwargs, arg_types=types,
+                                      kwarg_types={k: type(v) for k, v in kwargs.items()},
+                                      normalize_to_only_use_kwargs=True)
+        if pair is not None:
+            return dict(pair.kwargs)
+    except Exception:  # schema matching is best effort; fall back to signature or positions
+        pass
+    try:
+        return dict(inspect.signature(function).bind(*args, **kwargs).arguments)
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_plain(value: Any) -> bool:
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return True
+    if isinstance(value, (tuple, list, torch.Size)):
+        return all(isinstance(v, (bool, int, float, str)) for v in value)
+    return False
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (tuple, list, torch.Size)):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    return str(value)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+# --------------------------------------------------------------------------------------------
+# torch.fx
+
+
+class _LeafTracer(Tracer):
+    def is_leaf_module(self, module: nn.Module, qualified_name: str) -> bool:
+        return is_leaf_module(module)
+
+
+def _trace_with_fx(model: nn.Module, example_input: torch.Tensor) -> nx.DiGraph:
+    fx_graph = _LeafTracer().trace(model)
+    module = GraphModule(model, fx_graph)
+    _propagate_shapes(module, example_input)
+    return _graph_from_fx(module, model)
+
+
+def _propagate_shapes(module: GraphModule, example_input: torch.Tensor) -> None:
+    """Shapes from a run on the meta device (no arithmetic), or a real run where meta fails."""
+    with torch.no_grad():
+        try:
+            meta_state = {f"module.{name}": torch.empty_like(tensor, device="meta")
+                          for name, tensor in itertools.chain(module.named_parameters(),
+                                                              module.named_buffers())}
+            functional_call(_ShapePropagation(module), meta_state, (example_input.to("meta"),))
+        except Exception:  # some operations have no meta kernel
+            ShapeProp(module).propagate(example_input)
+
+
+class _ShapePropagation(nn.Module):
+    """Runs torch.fx's ShapeProp as a forward, so ``functional_call`` can swap in meta weights."""
+
+    def __init__(self, module: GraphModule) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, example_input: torch.Tensor) -> None:
+        ShapeProp(self.module).propagate(example_input)
+
+
+def _graph_from_fx(module: GraphModule, model: nn.Module) -> nx.DiGraph:
+    builder = _GraphBuilder(model)
+    # fx nodes that are not drawn: parameters (get_attr) and tuple items (getitem on a tuple).
+    parameter_of: dict[Node, list[torch.Tensor]] = {}
+    item_of: dict[Node, tuple[Node, int]] = {}
+    drawn: dict[Node, str] = {}
+
+    def source(node: Node) -> tuple[str, tuple[int, ...] | None] | None:
+        """The drawn node a tensor input comes from, and the tensor's shape."""
+        if node in item_of:
+            producer, index = item_of[node]
+            return (drawn[producer], _shape_of(producer, index)) if producer in drawn else None
+        return (drawn[node], _shape_of(node)) if node in drawn else None
+
+    for node in module.graph.nodes:
+        meta = node.meta.get("tensor_meta")
+        if node.op == "get_attr":
+            parameter_of[node] = [_fetch_attribute(module, node.target)]
+            continue
+        if _is_tuple_item(node):
+            item_of[node] = (node.args[0], node.args[1])
+            continue
+        if node.op not in ("placeholder", "output") and _first_metadata(meta) is None:
+            continue  # sizes, shapes and other non-tensor values
+        inputs = node.all_input_nodes
+        edges = [s for s in (source(n) for n in inputs) if s is not None]
+        params_used = [p for n in inputs for p in parameter_of.get(n, [])]
+        if not edges and node.op in ("call_function", "call_method"):
+            parameter_of[node] = params_used  # computed from parameters alone (class tokens)
+            continue
+        in_shapes = [shape for _, shape in edges] + [tuple(p.shape) for p in params_used]
+        out = _first_metadata(meta)
+        out_shape = tuple(out.shape) if out is not None else None
+        dtype = str(out.dtype).removeprefix("torch.") if out is not None else ""
+        hierarchy = _fx_hierarchy(node)
+        if node.op == "placeholder":
+            builder.add_node(node.name, op="placeholder", target=str(node.target),
+                             qualname=node.name, module_type="input", category=g.Category.INPUT,
+                             config={}, in_shapes=[], out_shape=out_shape, dtype=dtype,
+                             params=(0, 0), hierarchy=())
+        elif node.op == "output":
+            out_shape = edges[0][1] if len(edges) == 1 else None
+            builder.add_node(node.name, op="output", target="output", qualname="output",
+                             module_type="output", category=g.Category.OUTPUT, config={},
+                             in_shapes=in_shapes, out_shape=out_shape, dtype="", params=(0, 0),
+                             hierarchy=())
+        elif node.op == "call_module":
+            builder.add_module_node(node.name, str(node.target), module.get_submodule(node.target),
+                                    in_shapes, out_shape, dtype, hierarchy[:-1])
+        else:
+            if params_used and _is_opaque(node.target):
+                raise TraceError(f"{readable_function_name(node.target)} hides layers inside one call")
+            builder.add_function_node(node.name, node.op, node.target, _fx_values(node.args),
+                                      _fx_values(node.kwargs), params_used, in_shapes, out_shape,
+                                      dtype, hierarchy)
+        drawn[node] = node.name
+        for source_name, shape in edges:
+            builder.add_edge(source_name, node.name, shape)
+    return builder.graph
+
+
+def _is_opaque(target: Any) -> bool:
+    """A function outside torch that fx kept whole (``torch.fx.wrap``) though it holds layers."""
+    module_name = getattr(target, "__module__", None) or ""
+    return callable(target) and not module_name.startswith(("torch", "_operator", "builtins"))
+
+
+def _is_tuple_item(node: Node) -> bool:
+    if node.op != "call_function" or node.target is not operator.getitem:
+        return False
+    producer = node.args[0]
+    return isinstance(producer, Node) and isinstance(producer.meta.get("tensor_meta"), (tuple, list))
+
+
+def _first_metadata(meta: Any) -> TensorMetadata | None:
+    if isinstance(meta, TensorMetadata):
+        return meta
+    if isinstance(meta, (tuple, list)) and meta and isinstance(meta[0], TensorMetadata):
+        return meta[0]
+    return None
+
+
+def _shape_of(node: Node, index: int | None = None) -> tuple[int, ...] | None:
+    meta = node.meta.get("tensor_meta")
+    if index is not None and isinstance(meta, (tuple, list)) and index < len(meta):
+        meta = meta[index]
+    meta = _first_metadata(meta)
+    return tuple(meta.shape) if meta is not None else None
+
+
+def _fetch_attribute(module: nn.Module, target: str) -> torch.Tensor:
+    value: Any = module
+    for part in target.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _fx_hierarchy(node: Node) -> tuple[tuple[str, str], ...]:
+    stack = node.meta.get("nn_module_stack") or {}
+    return tuple((path, module_type.__name__ if isinstance(module_type, type) else str(module_type))
+                 for path, module_type in stack.values() if path)
+
+
+def _fx_values(value: Any) -> Any:
+    """fx arguments with graph nodes replaced by a placeholder (only plain values matter)."""
+    return torch.fx.node.map_arg(value, lambda _: _TENSOR)
+
+
+class _TensorArgument:
+    def __repr__(self) -> str:
+        return "<tensor>"
+
+
+_TENSOR = _TensorArgument()
+
+
+# --------------------------------------------------------------------------------------------
+# Fallback: record a real run
+
+
+def _trace_with_recorder(model: nn.Module, example_input: torch.Tensor) -> nx.DiGraph:
+    recorder = _Recorder(model)
+    recorder.record_input(example_input)
+    with torch.no_grad(), recorder.hooks(), recorder:
+        output = model(example_input)
+    recorder.record_output(output)
+    return recorder.builder.graph
+
+
+class _Recorder(TorchFunctionMode):
+    """Records leaf modules (through forward hooks) and the tensor functions between them."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.builder = _GraphBuilder(model)
+        self._paths = {id(m): path for path, m in model.named_modules(remove_duplicate=False)}
+        self._stack: list[tuple[str, str]] = []  # enclosing non-leaf modules
+        self._leaf_depth = 0  # > 0 while inside a leaf module: its internals are not recorded
+        self._producer: dict[int, tuple[str, tuple[int, ...]]] = {}
+        # Parameters, and tensors computed from parameters alone, by id: what they carry.
+        self._parameters_behind: dict[int, list[torch.Tensor]] = {
+            id(p): [p] for p in model.parameters()}
+        self._alive: list[torch.Tensor] = []  # keeps recorded tensors' ids from being reused
+
+    def record_input(self, tensor: torch.Tensor) -> None:
+        self.builder.add_node("x", op="placeholder", target="x", qualname="x",
+                              module_type="input", category=g.Category.INPUT, config={},
+                              in_shapes=[], out_shape=tuple(tensor.shape),
+                              dtype=_dtype_name(tensor), params=(0, 0), hierarchy=())
+        self._produced(tensor, "x")
+
+    def record_output(self, output: Any) -> None:
+        sources = self._sources(list(_tensors_in(output)))
+        self.builder.add_node("output", op="output", target="output", qualname="output",
+                              module_type="output", category=g.Category.OUTPUT, config={},
+                              in_shapes=[s for _, s in sources],
+                              out_shape=sources[0][1] if len(sources) == 1 else None,
+                              dtype="", params=(0, 0), hierarchy=())
+        for name, shape in sources:
+            self.builder.add_edge(name, "output", shape)
+
+    def hooks(self) -> "_HookRegistration":
+        return _HookRegistration(self._before_module, self._after_module)
+
+    def __torch_function__(self, func: Callable, types: Any, args: tuple = (),
+                           kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        result = func(*args, **kwargs)
+        if self._leaf_depth == 0:
+            self._record_function(func, args, kwargs, result)
+        return result
+
+    def _record_function(self, func: Callable, args: tuple, kwargs: dict, result: Any) -> None:
+        outputs = list(_tensors_in(result))
+        if not outputs:
+            return
+        inputs = list(_tensors_in((args, kwargs)))
+        sources = self._sources(inputs)
+        params_used = [p for t in inputs for p in self._parameters_behind.get(id(t), [])]
+        if not sources:  # not computed from the model's input: charge its parameters onwards
+            for tensor in outputs:
+                self._parameters_behind[id(tensor)] = params_used
+                self._alive.append(tensor)
+            return
+        function_name = readable_function_name(func)
+        if function_name == "getitem" and isinstance(args[0], (tuple, list)):
+            return
+        name = self.builder.unique_name(function_name)
+        plain_args = tuple(_TENSOR if isinstance(a, torch.Tensor) else a for a in args)
+        plain_kwargs = {k: _TENSOR if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
+        self.builder.add_function_node(
+            name, "call_function", func, plain_args, plain_kwargs, params_used,
+            [s for _, s in sources] + [tuple(p.shape) for p in params_used],
+            tuple(outputs[0].shape), _dtype_name(outputs[0]), tuple(self._stack))
+        self._connect(name, sources, outputs)
+
+    def _before_module(self, module: nn.Module, args: tuple) -> None:
+        if self._leaf_depth:
+            self._leaf_depth += 1
+        elif is_leaf_module(module):
+            self._leaf_depth = 1
+        elif id(module) in self._paths and self._paths[id(module)]:
+            self._stack.append((self._paths[id(module)], type(module).__name__))
+
+    def _after_module(self, module: nn.Module, args: tuple, result: Any) -> None:
+        if self._leaf_depth > 1:
+            self._leaf_depth -= 1
+            return
+        if self._leaf_depth == 1:
+            self._leaf_depth = 0
+            self._record_module(module, args, result)
+        elif self._stack and self._stack[-1][0] == self._paths.get(id(module)):
+            self._stack.pop()
+
+    def _record_module(self, module: nn.Module, args: tuple, result: Any) -> None:
+        outputs = list(_tensors_in(result))
+        sources = self._sources(list(_tensors_in(args)))
+        if not outputs or not sources:
+            return
+        qualname = self._paths.get(id(module), type(module).__name__)
+        name = self.builder.unique_name(qualname.replace(".", "_") or "module")
+        self.builder.add_module_node(name, qualname, module, [s for _, s in sources],
+                                     tuple(outputs[0].shape), _dtype_name(outputs[0]),
+                                     tuple(self._stack))
+        self._connect(name, sources, outputs)
+
+    def _sources(self, tensors: list[torch.Tensor]) -> list[tuple[str, tuple[int, ...]]]:
+        return [self._producer[id(t)] for t in tensors if id(t) in self._producer]
+
+    def _connect(self, name: str, sources: list[tuple[str, tuple[int, ...]]],
+                 outputs: list[torch.Tensor]) -> None:
+        for source, shape in sources:
+            self.builder.add_edge(source, name, shape)
+        for tensor in outputs:
+            self._produced(tensor, name)
+
+    def _produced(self, tensor: torch.Tensor, name: str) -> None:
+        self._producer[id(tensor)] = (name, tuple(tensor.shape))
+        self._alive.append(tensor)
+
+
+class _HookRegistration:
+    """Global module hooks for the duration of a ``with`` block."""
+
+    def __init__(self, before: Callable, after: Callable) -> None:
+        self._before, self._after = before, after
+        self._handles: list[Any] = []
+
+    def __enter__(self) -> None:
+        self._handles = [
+            nn.modules.module.register_module_forward_pre_hook(self._before),
+            nn.modules.module.register_module_forward_hook(self._after),
+        ]
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self._handles:
+            handle.remove()
+
+
+def _tensors_in(value: Any) -> Iterator[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _tensors_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _tensors_in(item)
+
+
+def _dtype_name(tensor: torch.Tensor) -> str:
+    return str(tensor.dtype).removeprefix("torch.")
