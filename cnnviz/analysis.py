@@ -75,10 +75,26 @@ def node_macs(attrs: dict) -> int:
             return math.prod(out) * ins[1][-1]
         if module_type in ("matmul", "mm", "bmm", "baddbmm", "addmm") and ins[0]:
             return math.prod(out) * ins[0][-1]
+        if module_type == "einsum":
+            return _einsum_macs(config, ins)
         return 0
     if category == Category.ATTENTION:
         return _attention_macs(attrs)
     return 0
+
+
+def _einsum_macs(config: dict, ins: list[tuple[int, ...]]) -> int:
+    """A two-operand contraction costs the product of the sizes of all its indices."""
+    equation = next((v for v in config.values() if isinstance(v, str) and "->" in v), None)
+    if equation is None or len(ins) != 2:
+        return 0
+    operands = equation.replace(" ", "").split("->")[0].split(",")
+    sizes: dict[str, int] = {}
+    for letters, shape in zip(operands, ins):
+        if "." in letters or len(letters) != len(shape):
+            return 0  # ellipses: not worth guessing
+        sizes.update(zip(letters, shape))
+    return math.prod(sizes.values())
 
 
 def _attention_macs(attrs: dict) -> int:

@@ -242,9 +242,17 @@ def _normalized_arguments(function: Any, args: tuple, kwargs: dict) -> dict[str,
     except Exception:  # schema matching is best effort; fall back to signature or positions
         pass
     try:
-        return dict(inspect.signature(function).bind(*args, **kwargs).arguments)
+        signature = inspect.signature(function)
+        bound = signature.bind(*args, **kwargs).arguments
     except (TypeError, ValueError):
         return None
+    named: dict[str, Any] = {}
+    for key, value in bound.items():
+        if signature.parameters[key].kind is inspect.Parameter.VAR_POSITIONAL:
+            named |= {f"{key}{i}": item for i, item in enumerate(value)}
+        else:
+            named[key] = value
+    return named
 
 
 def _is_plain(value: Any) -> bool:
@@ -370,28 +378,33 @@ def _graph_from_fx(module: GraphModule, model: nn.Module) -> nx.DiGraph:
 
 def _is_opaque(target: Any) -> bool:
     """A function outside torch that fx kept whole (``torch.fx.wrap``) though it holds layers."""
-    module_name = getattr(target, "__module__", None) or ""
-    return callable(target) and not module_name.startswith(("torch", "_operator", "builtins"))
+    package = (getattr(target, "__module__", None) or "").split(".")[0]
+    return callable(target) and package not in ("torch", "_operator", "operator", "builtins")
 
 
 def _is_tuple_item(node: Node) -> bool:
     if node.op != "call_function" or node.target is not operator.getitem:
         return False
     producer = node.args[0]
-    return isinstance(producer, Node) and isinstance(producer.meta.get("tensor_meta"), (tuple, list))
+    return isinstance(producer, Node) and _is_sequence_metadata(producer.meta.get("tensor_meta"))
+
+
+def _is_sequence_metadata(meta: Any) -> bool:
+    """Metadata of a tuple or list of tensors (TensorMetadata itself is a NamedTuple)."""
+    return isinstance(meta, (tuple, list)) and not isinstance(meta, TensorMetadata)
 
 
 def _first_metadata(meta: Any) -> TensorMetadata | None:
     if isinstance(meta, TensorMetadata):
         return meta
-    if isinstance(meta, (tuple, list)) and meta and isinstance(meta[0], TensorMetadata):
+    if _is_sequence_metadata(meta) and meta and isinstance(meta[0], TensorMetadata):
         return meta[0]
     return None
 
 
 def _shape_of(node: Node, index: int | None = None) -> tuple[int, ...] | None:
     meta = node.meta.get("tensor_meta")
-    if index is not None and isinstance(meta, (tuple, list)) and index < len(meta):
+    if index is not None and _is_sequence_metadata(meta) and index < len(meta):
         meta = meta[index]
     meta = _first_metadata(meta)
     return tuple(meta.shape) if meta is not None else None

@@ -213,3 +213,14 @@ def test_shares_sum_to_one() -> None:
     assert sum(a[g.MAC_SHARE] for _, a in graph.nodes(data=True)) == pytest.approx(1.0)
     fc1 = graph.nodes["classifier_0"]
     assert fc1[g.PARAM_SHARE] == pytest.approx((25088 * 4096 + 4096) / 138_357_544)
+
+
+@pytest.mark.parametrize("name", ["swin_t", "maxvit_t"])
+def test_attention_models_count_their_hidden_products(name: str) -> None:
+    """Swin hides its attention in one wrapped call (the recorder sees inside); MaxViT uses
+    einsum products and a relative position bias table used outside any layer."""
+    _, graph, _ = model_and_graph(name)
+    published = reference(name)
+    assert graph.graph[g.TOTAL_PARAMS] == published["num_params"]
+    assert abs(graph.graph[g.TOTAL_MACS] - published["_ops"] * 1e9) <= 0.005 * published["_ops"] * 1e9
+    assert graph.graph[g.TRACER] == ("recorder" if name == "swin_t" else "torch.fx")
