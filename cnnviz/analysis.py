@@ -336,10 +336,10 @@ class Block:
 
 
 def blocks(graph: nx.DiGraph) -> dict[str, Block]:
-    """Every module of the hierarchy, by path, with the operations inside it (topological order)."""
+    """Every module of the hierarchy, by path, with the operations inside it (execution order)."""
     members: dict[str, list[str]] = defaultdict(list)
     types: dict[str, tuple[str, int]] = {}
-    for name in nx.topological_sort(graph):
+    for name in graph:
         for level, (path, module_type) in enumerate(graph.nodes[name][g.HIERARCHY], start=1):
             members[path].append(name)
             types.setdefault(path, (module_type, level))
@@ -362,7 +362,7 @@ def collapse(graph: nx.DiGraph, depth: int | None = None, collapsed: Iterable[st
                 for name, attrs in graph.nodes(data=True)}
     result = nx.DiGraph(**graph.graph)
     members: dict[str, list[str]] = defaultdict(list)
-    for name in nx.topological_sort(graph):
+    for name in graph:  # insertion order is execution order
         members[group_of[name]].append(name)
     for group, names in members.items():
         if names == [group]:

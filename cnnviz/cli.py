@@ -1,19 +1,18 @@
-"""The ``cnnviz`` command: ``models`` and ``summary`` (the window comes with the app)."""
+"""The ``cnnviz`` command: the app (no command), ``models``, ``summary`` and ``export``."""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 import networkx as nx
-import torch
 
-from cnnviz import analysis, formatting, zoo
+from cnnviz import analysis, diagram, formatting, session, zoo
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
-from cnnviz.trace import trace_model
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,7 +24,14 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: ``cnnviz [models | summary MODEL ...]``."""
-    parser = _Parser(prog="cnnviz", description="See inside convolutional networks.")
+    parser = _Parser(prog="cnnviz", description="See inside convolutional networks. "
+                                                "Without a command, opens the window.")
+    parser.add_argument("--model", help=f"the model to open (default: the last one, "
+                                        f"else {zoo.DEFAULT_MODEL})")
+    parser.add_argument("--weights", default="random",
+                        help="random (default), pretrained, or a checkpoint file")
+    parser.add_argument("--screenshot", metavar="PATH",
+                        help="render the window to a PNG once the model is drawn, then exit")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     commands.add_parser("models", help="list the model zoo")
     summary = commands.add_parser("summary", help="a layer table with params, MACs and "
@@ -36,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--weights", default="random",
                          help="random (default), pretrained, or a checkpoint file")
     summary.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    export = commands.add_parser("export", help="the diagram as PNG, SVG or JSON (by extension)")
+    export.add_argument("model", help="a zoo name")
+    export.add_argument("-o", "--output", required=True, metavar="PATH",
+                        help="where to write: .png, .svg or .json")
+    export.add_argument("--depth", type=int, help="collapse blocks nested deeper than N")
+    export.add_argument("--scale", type=float, default=2.0, help="PNG pixels per scene unit")
+    export.add_argument("--weights", default="random", help=argparse.SUPPRESS)
     return parser
 
 
@@ -43,26 +56,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; errors end with one line on stderr and a non-zero status."""
     args = build_parser().parse_args(argv)
     try:
+        if args.command is None:
+            from cnnviz.ui.app import run_app
+
+            return run_app(args.model, args.weights, args.screenshot)
         if args.command == "models":
             print_models()
+        elif args.command == "summary":
+            summary(args.model, depth=args.depth, weights=args.weights, as_json=args.json)
         else:
-            summary(args.model if args.command else zoo.DEFAULT_MODEL,
-                    depth=getattr(args, "depth", None), weights=getattr(args, "weights", "random"),
-                    as_json=getattr(args, "json", False))
+            export(args.model, args.output, depth=args.depth, scale=args.scale)
     except CnnvizError as error:
         print(f"cnnviz: error: {error}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `cnnviz models | head`: the reader has what it wanted
         sys.stderr.close()
     return 0
-
-
-def traced_model(name: str, weights: str = "random") -> tuple[zoo.ModelSpec, nx.DiGraph]:
-    """Build a zoo model with the chosen weights and trace it on an input of its size."""
-    spec = zoo.get_spec(name)
-    model = zoo.build_model(spec.name, weights)
-    example = torch.zeros(1, 3, spec.input_size, spec.input_size)
-    return spec, trace_model(model, example, spec.name)
 
 
 def print_models() -> None:
@@ -77,12 +86,37 @@ def summary(name: str, depth: int | None = None, weights: str = "random",
     """Print the layer table (or JSON) of a zoo model."""
     if depth is not None and depth < 1:
         raise CnnvizError(f"--depth must be 1 or more, not {depth}")
-    spec, full = traced_model(name, weights)
-    graph = analysis.collapse(full, depth=depth) if depth else full
+    loaded = session.load_model(name, weights)
+    graph = analysis.collapse(loaded.graph, depth=depth) if depth else loaded.graph
     if as_json:
         print(json.dumps(summary_json(graph)))
     else:
-        _print_summary(spec, graph)
+        _print_summary(loaded.spec, graph)
+
+
+def export(name: str, path: str, depth: int | None = None, scale: float = 2.0) -> None:
+    """Write the laid-out diagram of a zoo model as PNG, SVG or JSON."""
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in (".png", ".svg", ".json"):
+        raise CnnvizError(f"cannot export to {path!r}: the extension must be .png, .svg or .json")
+    if depth is not None and depth < 1:
+        raise CnnvizError(f"--depth must be 1 or more, not {depth}")
+    if scale <= 0:
+        raise CnnvizError(f"--scale must be positive, not {scale}")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise CnnvizError(f"cannot export to {path}: folder {directory} does not exist")
+    loaded = session.load_model(name)
+    shown = session.make_diagram(loaded.graph, session.DiagramView(depth))
+    if extension == ".json":
+        content = {"model": loaded.spec.name, **diagram.layout_json(shown.layout)}
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump(content, file)
+    else:
+        from cnnviz.ui.app import export_image
+
+        export_image(shown.graph, shown.layout, path, scale)
+    print(f"wrote {path}")
 
 
 def summary_json(graph: nx.DiGraph) -> dict:

@@ -10,13 +10,14 @@ def count(value: int) -> str:
 
 
 def metric(value: float, unit: str = "") -> str:
-    """``4.09 G``, ``118.0 M``, ``512``: three significant digits and an SI prefix."""
+    """``4.09G``, ``118M MACs``, ``512``: three significant digits and an SI prefix."""
+    suffix = f" {unit}" if unit else ""
     for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= factor:
             scaled = value / factor
             digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
-            return f"{scaled:.{digits}f} {prefix}{unit}"
-    return f"{value:g} {unit}".rstrip()
+            return f"{scaled:.{digits}f}{prefix}{suffix}"
+    return f"{value:g}{suffix}"
 
 
 def size_in_bytes(value: int) -> str:
