@@ -5,13 +5,15 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # What this machine installs; pyproject.toml keeps open ranges for users.
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
+# PySide6 6.12.0 loses a reference to None on every call (Python aborts): use 6.11.3.
+QT_PINS := PySide6-Essentials==6.11.3
 
 .PHONY: run test bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(TORCH_PINS)
+	$(PY) -m pip install -q $(TORCH_PINS) $(QT_PINS)
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 

@@ -373,8 +373,8 @@ def collapse(graph: nx.DiGraph, depth: int | None = None, collapsed: Iterable[st
         a, b = group_of[source], group_of[target]
         if a == b:
             continue
-        if result.has_edge(a, b):
-            result.edges[a, b][g.SKIP] = result.edges[a, b][g.SKIP] or data[g.SKIP]
+        if result.has_edge(a, b):  # a skip only if every tensor it stands for is one
+            result.edges[a, b][g.SKIP] = result.edges[a, b][g.SKIP] and data[g.SKIP]
         else:
             result.add_edge(a, b, **data)
     return result

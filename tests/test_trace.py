@@ -189,3 +189,12 @@ def test_inputs_of_other_ranks_trace() -> None:
     last = graph.nodes["_2"]
     assert last[g.OUT_SHAPE] == (1, 4, 46) and last[g.RF].size == (9,) and last[g.RF].jump == (2,)
     assert last[g.MACS] == 46 * 4 * 4 * 3
+
+
+def test_a_merged_edge_is_a_skip_only_if_all_its_tensors_are(resnet50: nx.DiGraph) -> None:
+    blocks_only = analysis.collapse(resnet50, depth=2)
+    # maxpool feeds layer1.0's first conv and (as the shortcut) its downsample: a main path.
+    assert not blocks_only.edges["maxpool", "layer1.0"][g.SKIP]
+    assert not any(skip for *_, skip in blocks_only.edges(data=g.SKIP))
+    one_open = analysis.collapse(resnet50, depth=2, expanded=["layer1.1"])
+    assert one_open.edges["layer1.0", "add_1"][g.SKIP]

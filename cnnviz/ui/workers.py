@@ -99,6 +99,10 @@ class TorchWorker(QObject):
         """Whether jobs are queued or running."""
         return self._pending > 0
 
+    def is_alive(self) -> bool:
+        """Whether the worker thread is still running."""
+        return self._thread.isRunning()
+
     def stop(self, timeout_ms: int = 30000) -> bool:
         """Cancel everything and wait for the thread to end; True if it ended in time."""
         self._stopping = True

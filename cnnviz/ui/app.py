@@ -1,0 +1,60 @@
+"""Starting the desktop app."""
+from __future__ import annotations
+
+import os
+import sys
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from cnnviz import zoo
+from cnnviz.errors import CnnvizError
+
+RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "resources")
+
+
+def has_display() -> bool:
+    """Whether a window can be shown (an X or Wayland display, or a non-Linux desktop)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                or os.environ.get("QT_QPA_PLATFORM"))
+
+
+def run_app(model: str | None = None, weights: str = "random", screenshot: str | None = None) -> int:
+    """Open the window (or render it to ``screenshot`` and quit); returns the exit status."""
+    if model is not None:
+        zoo.get_spec(model)  # an unknown name fails here, with suggestions, before any window
+    if not has_display():
+        if screenshot is None:
+            raise CnnvizError("no display to open the window on (set DISPLAY, or use "
+                              "--screenshot PATH to render the window to a file)")
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from cnnviz.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("cnnviz")
+    app.setOrganizationName("cnnviz")
+    icon = os.path.join(RESOURCES, "icon.png")
+    if os.path.exists(icon):
+        app.setWindowIcon(QIcon(icon))
+    window = MainWindow(model=model, weights=weights)
+    if screenshot:
+        window.screenshot_when_ready(screenshot)
+    window.show()
+    return app.exec()
+
+
+def export_image(graph, layout, path: str, scale: float = 2.0) -> None:
+    """Draw a laid-out diagram without a window and save it as PNG or SVG (by extension)."""
+    if not has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from cnnviz.ui.graph_view import GraphView
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841 (keeps Qt alive)
+    view = GraphView()
+    view.set_diagram(graph, layout)
+    if path.lower().endswith(".svg"):
+        view.export_svg(path)
+    else:
+        view.export_png(path, scale)

@@ -1,0 +1,386 @@
+"""The main window: model picker and card, the diagram, the inspector, and the status bar.
+
+All torch work (build, trace, layout, weights) goes to the one ``TorchWorker``; the window only
+submits requests and shows the results that are still current.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayout,
+                               QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
+                               QProgressBar, QSpinBox, QToolButton, QVBoxLayout, QWidget)
+
+from cnnviz import __version__, formatting, kernels, session, zoo
+from cnnviz import graph as g
+from cnnviz.session import Diagram, DiagramView, LoadedModel, Session
+from cnnviz.ui.graph_view import GraphView, Legend, Minimap
+from cnnviz.ui.inspector import Inspector
+from cnnviz.ui.model_card import ModelCard
+from cnnviz.ui.model_picker import ModelPicker
+from cnnviz.ui.workers import JobContext, TorchWorker
+
+MODEL_JOB, DIAGRAM_JOB, WEIGHTS_JOB = "model", "diagram", "weights"
+READABLE_SCALE = 0.5  # below this zoom the diagram's labels are hidden
+
+
+class MainWindow(QMainWindow):
+    """cnnviz's window. ``sigDiagramShown(model)`` fires each time a diagram is drawn."""
+
+    sigDiagramShown = Signal(str)
+    sigLoadFailed = Signal(str)
+
+    def __init__(self, settings: QSettings | None = None, model: str | None = None,
+                 weights: str = "random") -> None:
+        super().__init__()
+        self.setWindowTitle("cnnviz")
+        self.settings = settings or QSettings("cnnviz", "cnnviz")
+        self.session = Session()
+        self.worker = TorchWorker(self)
+        self._pending_view_keep = False
+        self._last_search: str | None = None
+        self._build_widgets()
+        self._build_menus()
+        self._connect()
+        self._restore_layout()
+        first = model or str(self.settings.value("model", zoo.DEFAULT_MODEL))
+        self.request_model(first, weights)
+
+    # ---------------------------------------------------------------- building the window
+
+    def _build_widgets(self) -> None:
+        self.view = GraphView()
+        self.depth = QSpinBox(minimum=0, maximum=0, specialValueText="all")
+        self.depth.setToolTip("Collapse blocks nested deeper than this (all: every operation)")
+        self.search = QLineEdit(placeholderText="Find layer (name, path or type)…",
+                                clearButtonEnabled=True)
+        self.search.setMaximumWidth(320)
+        toolbar = QHBoxLayout()
+        toolbar.setContentsMargins(6, 4, 6, 0)
+        toolbar.addWidget(QLabel("Depth:"))
+        toolbar.addWidget(self.depth)
+        for text, tip, slot in (("Fit", "Fit the diagram to the window (F)", self.view.fit_to_window),
+                                ("Selection", "Zoom to the selected layer (Z)",
+                                 self.view.zoom_to_selection),
+                                ("+", "Zoom in", self.view.zoom_in),
+                                ("−", "Zoom out", self.view.zoom_out)):
+            button = QToolButton(text=text, toolTip=tip, autoRaise=True)
+            button.clicked.connect(slot)
+            toolbar.addWidget(button)
+        toolbar.addStretch(1)
+        toolbar.addWidget(self.search)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(toolbar)
+        column.addWidget(self.view, 1)
+        self.setCentralWidget(central)
+
+        self.picker = ModelPicker()
+        self.card = ModelCard()
+        self.inspector = Inspector()
+        overview = QWidget()
+        overview_column = QVBoxLayout(overview)
+        overview_column.setContentsMargins(2, 2, 2, 2)
+        self.minimap = Minimap(self.view)
+        overview_column.addWidget(self.minimap, 1)
+        overview_column.addWidget(Legend())
+        self._dock("Models", self.picker, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Model card", self.card, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("Overview", overview, Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self.summary = QLabel()
+        self.error = QLabel(styleSheet="color: #b00020")
+        self.busy = QProgressBar(maximum=0, maximumWidth=120, textVisible=False, visible=False)
+        self.busy_text = QLabel()
+        status = self.statusBar()
+        status.addWidget(self.busy_text)
+        status.addWidget(self.busy)
+        status.addWidget(self.error, 1)
+        status.addPermanentWidget(self.summary)
+        self.resize(1500, 900)
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+
+    def _build_menus(self) -> None:
+        def action(menu, text: str, slot, shortcut=None) -> QAction:
+            item = QAction(text, self)
+            if shortcut is not None:
+                item.setShortcut(QKeySequence(shortcut))
+            item.triggered.connect(slot)
+            menu.addAction(item)
+            return item
+
+        file_menu = self.menuBar().addMenu("&File")
+        action(file_menu, "Open &checkpoint…", self._choose_checkpoint, QKeySequence.StandardKey.Open)
+        action(file_menu, "Export diagram as &PNG…", self._export_png_dialog, "Ctrl+E")
+        action(file_menu, "Export diagram as &SVG…", self._export_svg_dialog, "Ctrl+Shift+E")
+        file_menu.addSeparator()
+        action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        view_menu = self.menuBar().addMenu("&View")
+        action(view_menu, "&Fit to window", self.view.fit_to_window, "Ctrl+0")
+        action(view_menu, "Zoom &in", self.view.zoom_in, QKeySequence.StandardKey.ZoomIn)
+        action(view_menu, "Zoom &out", self.view.zoom_out, QKeySequence.StandardKey.ZoomOut)
+        action(view_menu, "Zoom to &selection", self.view.zoom_to_selection, "Ctrl+Shift+Z")
+        action(view_menu, "F&ind layer", self._focus_search, QKeySequence.StandardKey.Find)
+        view_menu.addSeparator()
+        action(view_menu, "&Collapse one level", lambda: self.depth.stepBy(-1), "Ctrl+[")
+        action(view_menu, "&Expand one level", lambda: self.depth.stepBy(1), "Ctrl+]")
+        view_menu.addSeparator()
+        for dock in self.findChildren(QDockWidget):
+            view_menu.addAction(dock.toggleViewAction())
+        help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "&About cnnviz", self._about)
+
+    def _connect(self) -> None:
+        self.worker.sigFinished.connect(self._on_job_finished)
+        self.worker.sigFailed.connect(self._on_job_failed)
+        self.worker.sigBusyChanged.connect(self._on_busy_change)
+        self.picker.sigModelChosen.connect(self.request_model)
+        self.view.sigNodeSelected.connect(self._on_node_selected)
+        self.view.sigBlockToggled.connect(self._on_block_toggled)
+        self.depth.valueChanged.connect(self._on_depth_change)
+        self.search.returnPressed.connect(self._on_search)
+        self.search.textChanged.connect(self._on_search_text_change)
+        self.session.subscribe("selection", self._on_selection_change)
+
+    # ---------------------------------------------------------------- requests to the worker
+
+    def request_model(self, name: str, weights: str = "random") -> None:
+        """Build and trace a model on the worker; the window keeps the current one until then."""
+        try:
+            spec = zoo.get_spec(name)
+        except zoo.UnknownModelError as error:
+            self._show_error(str(error))
+            return
+        self.worker.cancel(DIAGRAM_JOB)
+        self.worker.cancel(WEIGHTS_JOB)
+        self.busy_text.setText(f"Building {spec.display_name}…")
+
+        def task(context: JobContext) -> tuple[LoadedModel, Diagram]:
+            loaded = session.load_model(spec.name, weights)
+            context.check()
+            context.progress(0.5, "Laying out")
+            return loaded, session.make_diagram(loaded.graph, session.default_view(loaded.graph))
+
+        self.worker.submit(MODEL_JOB, task)
+
+    def request_view(self, view: DiagramView, keep_view: bool = False) -> None:
+        """Collapse and lay out the current model again, as ``view`` says."""
+        loaded = self.session.loaded
+        if loaded is None:
+            return
+        self._pending_view_keep = keep_view
+        self.busy_text.setText("Laying out…")
+        self.worker.submit(DIAGRAM_JOB, lambda context: session.make_diagram(loaded.graph, view))
+
+    def export_diagram(self, path: str, scale: float = 2.0) -> None:
+        """Write the diagram as PNG or SVG, chosen by the extension."""
+        if Path(path).suffix.lower() == ".svg":
+            self.view.export_svg(path)
+        else:
+            self.view.export_png(path, scale)
+        self.statusBar().showMessage(f"Exported {path}", 5000)
+
+    # ---------------------------------------------------------------- results
+
+    def _on_job_finished(self, _job_id: int, kind: str, result: object) -> None:
+        if result is None:
+            return
+        if kind == MODEL_JOB:
+            loaded, diagram = result
+            self.session.set_model(loaded)
+            self._show_model(loaded)
+            self._show_diagram(diagram, keep_view=False)
+        elif kind == DIAGRAM_JOB:
+            self._show_diagram(result, keep_view=self._pending_view_keep)
+        elif kind == WEIGHTS_JOB:
+            self.inspector.show_weights(result)
+
+    def _on_job_failed(self, _job_id: int, kind: str, message: str) -> None:
+        self._show_error(message)
+        if kind == MODEL_JOB:
+            loaded = self.session.loaded
+            if loaded is not None:  # keep the current model; show it as chosen again
+                self.picker.show_model(loaded.spec.name, loaded.weights)
+            self.sigLoadFailed.emit(message)
+
+    def _show_model(self, loaded: LoadedModel) -> None:
+        totals = loaded.graph.graph
+        self.error.clear()
+        self.settings.setValue("model", loaded.spec.name)
+        self.setWindowTitle(f"cnnviz — {loaded.spec.display_name}")
+        self.picker.show_model(loaded.spec.name, loaded.weights)
+        self.card.show_model(loaded.spec, totals, loaded.weights)
+        self.inspector.clear()
+        self.depth.blockSignals(True)
+        self.depth.setMaximum(session.max_depth(loaded.graph))
+        self.depth.blockSignals(False)
+        note = f" ({totals[g.TRACER_NOTE]})" if totals[g.TRACER_NOTE] else ""
+        self.summary.setText(
+            f"{formatting.count(totals[g.TOTAL_PARAMS])} params · "
+            f"{formatting.metric(totals[g.TOTAL_MACS], 'MACs')} · "
+            f"{loaded.graph.number_of_nodes()} operations · tracer: {totals[g.TRACER]}")
+        self.summary.setToolTip(f"tracer: {totals[g.TRACER]}{note}")
+
+    def _show_diagram(self, diagram: Diagram, keep_view: bool) -> None:
+        self.session.set_diagram(diagram)
+        self.view.set_diagram(diagram.graph, diagram.layout, keep_view=keep_view)
+        if not keep_view:
+            self._show_the_input_readably(diagram)
+        self.depth.blockSignals(True)
+        self.depth.setValue(diagram.view.depth or 0)
+        self.depth.blockSignals(False)
+        if self.session.selection:
+            self.view.select(self.session.selection)
+        self.sigDiagramShown.emit(self.session.loaded.spec.name if self.session.loaded else "")
+
+    def _show_the_input_readably(self, diagram: Diagram) -> None:
+        """Long models fit the window only as an unreadable sliver: start at the input instead."""
+        if self.view.scale_factor() >= READABLE_SCALE or not diagram.layout.nodes:
+            return
+        self.view.reset_zoom()
+        first = min(diagram.layout.nodes.values(), key=lambda box: box.y)
+        half_height = self.view.viewport().height() / 2 / self.view.scale_factor()
+        self.view.centerOn(first.x, first.y - first.height + half_height)
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(f"⚠ {message}")
+        self.error.setToolTip(message)
+
+    def _on_busy_change(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        if not busy:
+            self.busy_text.clear()
+
+    # ---------------------------------------------------------------- user actions
+
+    def _on_node_selected(self, name: str) -> None:
+        if self.session.diagram is not None and (not name or name in self.session.diagram.graph):
+            self.session.select(name)
+
+    def _on_selection_change(self) -> None:
+        attrs = self.session.selected_attributes()
+        self.worker.cancel(WEIGHTS_JOB)
+        if attrs is None:
+            self.inspector.clear()
+            return
+        loaded = self.session.loaded
+        self.inspector.show_node(attrs, loaded.graph.graph,
+                                 self.session.block_children(self.session.selection))
+        if attrs[g.OP] == "call_module" and attrs[g.CATEGORY] in (g.Category.CONV,
+                                                                  g.Category.LINEAR):
+            qualname = attrs[g.QUALNAME]
+            self.worker.submit(WEIGHTS_JOB,
+                               lambda context: kernels.layer_weights(loaded.model, qualname))
+        else:
+            self.inspector.show_weights(None)
+
+    def _on_block_toggled(self, path: str) -> None:
+        diagram = self.session.diagram
+        if diagram is None:
+            return
+        drawn_collapsed = path in diagram.graph and \
+            diagram.graph.nodes[path][g.CATEGORY] == g.Category.BLOCK
+        self.request_view(diagram.view.toggled(path, drawn_collapsed), keep_view=True)
+
+    def _on_depth_change(self, value: int) -> None:
+        diagram = self.session.diagram
+        view = diagram.view if diagram else DiagramView()
+        self.request_view(view.with_depth(value or None))
+
+    def _focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def _on_search(self) -> None:
+        text = self.search.text().strip()
+        if not text:
+            return
+        if self._last_search == text:
+            found = self.view.next_match()
+        else:
+            self._last_search = text
+            matches = self.view.find(text)
+            found = matches[0] if matches else ""
+            self.statusBar().showMessage(f"{len(matches)} layers match “{text}”"
+                                         if matches else f"No layer matches “{text}”", 4000)
+        if found:
+            self.session.select(found)
+
+    def _on_search_text_change(self, text: str) -> None:
+        self._last_search = None
+        if not text:
+            self.view.find("")
+
+    def _choose_checkpoint(self) -> None:
+        loaded = self.session.loaded
+        if loaded is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, f"Open a checkpoint for {loaded.spec.display_name}", "",
+            "PyTorch checkpoints (*.pt *.pth *.ckpt *.bin);;All files (*)")
+        if path:
+            self.request_model(loaded.spec.name, path)
+
+    def _export_png_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export diagram as PNG", self._export_name("png"),
+                                              "PNG images (*.png)")
+        if path:
+            scale, ok = QInputDialog.getDouble(self, "PNG scale", "Scale (pixels per scene unit):",
+                                               2.0, 0.25, 8.0, 2)
+            if ok:
+                self.export_diagram(path, scale)
+
+    def _export_svg_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export diagram as SVG", self._export_name("svg"),
+                                              "SVG images (*.svg)")
+        if path:
+            self.export_diagram(path)
+
+    def _export_name(self, extension: str) -> str:
+        loaded = self.session.loaded
+        return f"{loaded.spec.name if loaded else 'diagram'}.{extension}"
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About cnnviz",
+                          f"<h3>cnnviz {__version__}</h3><p>See inside convolutional networks: "
+                          "traced architecture diagrams with exact parameters, MACs and "
+                          "receptive fields for every layer.</p>")
+
+    # ---------------------------------------------------------------- settings and closing
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("geometry")
+        state = self.settings.value("state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("state", self.saveState())
+        self.settings.sync()
+        self.worker.stop()
+        super().closeEvent(event)
+
+    def screenshot_when_ready(self, path: str) -> None:
+        """Save a picture of the window once the first diagram is drawn, then quit."""
+        def finish(status: int) -> None:
+            self.close()  # stops the worker before the application ends
+            QApplication.instance().exit(status)
+
+        def capture() -> None:
+            QApplication.processEvents()
+            finish(0 if self.grab().save(path) else 1)
+
+        self.sigDiagramShown.connect(lambda _name: QTimer.singleShot(300, capture))
+        self.sigLoadFailed.connect(lambda _message: finish(1))

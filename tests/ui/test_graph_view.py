@@ -1,0 +1,263 @@
+"""The diagram view on ResNet-18: items match the layout, clicks and double-clicks signal,
+search, level of detail, export, keeping the view across collapses, heat-map colours."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+import torch
+import torchvision
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QWheelEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QLabel
+
+from cnnviz import analysis, diagram
+from cnnviz import graph as g
+from cnnviz.trace import trace_model
+from cnnviz.ui.graph_view import (CATEGORY_COLORS, EDGE_PEN, LABEL_LOD, MAX_SCALE, GraphView,
+                                  Legend, Minimap, NodeItem)
+
+
+@pytest.fixture(scope="module")
+def full():
+    """ResNet-18's operation graph and its layout."""
+    graph = trace_model(torchvision.models.resnet18().eval(), torch.zeros(1, 3, 224, 224),
+                        "resnet18")
+    return graph, diagram.lay_out(graph)
+
+
+@pytest.fixture(scope="module")
+def collapsed(full):
+    """ResNet-18 with its BasicBlocks collapsed (layer1 … layer4 stay open as boxes)."""
+    graph = analysis.collapse(full[0], depth=2)
+    return graph, diagram.lay_out(graph)
+
+
+@pytest.fixture
+def view(qtbot, full) -> GraphView:
+    view = GraphView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    view.set_diagram(*full)
+    return view
+
+
+def _show(view: GraphView, name: str, scale: float = 2.0) -> QPoint:
+    """Zoom to ``scale`` with the node in the middle; its viewport position."""
+    view.zoom_to(scale)
+    view.centerOn(view.node_scene_pos(name))
+    return view.mapFromScene(view.node_scene_pos(name))
+
+
+def _view_centre(view: GraphView) -> QPointF:
+    return view.mapToScene(view.viewport().rect().center())
+
+
+def test_every_node_has_a_box_of_the_layout_size_at_its_position(view, full):
+    graph, layout = full
+    items = {item.name: item for item in view.scene().items() if isinstance(item, NodeItem)}
+    assert set(items) == set(graph)
+    for name, box in layout.nodes.items():
+        assert items[name].sceneBoundingRect() == QRectF(box.x - box.width / 2,
+                                                         box.y - box.height / 2,
+                                                         box.width, box.height)
+        assert view.node_scene_pos(name) == QPointF(box.x, box.y)
+
+
+def test_a_click_on_a_node_selects_it_and_one_on_the_background_clears(view, qtbot):
+    pos = _show(view, "layer2_0_conv1")
+    with qtbot.waitSignal(view.sigNodeHovered) as signal:
+        QTest.mouseMove(view.viewport(), pos)
+    assert signal.args == ["layer2_0_conv1"]
+    with qtbot.waitSignal(view.sigNodeSelected) as signal:
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert signal.args == ["layer2_0_conv1"]
+    assert view.selected() == "layer2_0_conv1"
+    assert view.node_item("layer2_0_conv1").is_selected()
+    with qtbot.waitSignal(view.sigNodeSelected) as signal:
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(3, 3))
+    assert signal.args == [""]
+    assert not view.node_item("layer2_0_conv1").is_selected()
+
+
+def test_double_clicks_toggle_collapsed_blocks_and_expanded_boxes(view, collapsed, qtbot):
+    graph, layout = collapsed
+    view.set_diagram(graph, layout)
+    pos = _show(view, "layer1.0")
+    with qtbot.waitSignal(view.sigBlockToggled) as signal:
+        QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert signal.args == ["layer1.0"]
+    box = next(c for c in layout.clusters if c.path == "layer2")
+    label = QPointF(box.x - box.width / 2 + 20, box.y - box.height / 2 + 8)
+    view.centerOn(label)
+    with qtbot.waitSignal(view.sigBlockToggled) as signal:
+        QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton,
+                          pos=view.mapFromScene(label))
+    assert signal.args == ["layer2"]
+    first, second = layout.nodes["layer2.0"], layout.nodes["layer2.1"]
+    inside = QPointF(box.x, (first.y + first.height / 2 + second.y - second.height / 2) / 2)
+    view.centerOn(inside)
+    with qtbot.assertNotEmitted(view.sigBlockToggled):
+        QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton,
+                          pos=view.mapFromScene(inside))
+
+
+def test_find_highlights_matches_top_to_bottom_and_next_match_cycles(view, full):
+    graph, layout = full
+    expected = {name for name, attrs in graph.nodes(data=True)
+                if any("conv" in attrs[key].lower() for key in (g.NAME, g.QUALNAME,
+                                                                g.MODULE_TYPE))}
+    view.zoom_to(4.0)
+    found = view.find("CONV")
+    assert set(found) == expected
+    assert [layout.nodes[n].y for n in found] == sorted(layout.nodes[n].y for n in found)
+    assert all(view.node_item(n).is_matched() for n in found)
+    assert not any(view.node_item(n).is_matched() for n in set(graph) - expected)
+    assert view.selected() == found[0]
+    for name in found[1:] + found[:2]:
+        assert view.next_match() == name
+        assert view.selected() == name
+        centre = _view_centre(view)
+        assert abs(centre.x() - view.node_scene_pos(name).x()) < 1
+        assert abs(centre.y() - view.node_scene_pos(name).y()) < 1
+    assert view.find("") == []
+    assert not any(item.is_matched() for item in map(view.node_item, graph))
+
+
+def test_skip_edges_are_drawn_differently(view, full):
+    graph, _ = full
+    edges = view.edge_items()
+    assert len(edges) == graph.number_of_edges()
+    skips = [e for e in edges if graph.edges[e.source, e.target][g.SKIP]]
+    assert skips
+    for edge in edges:
+        differs = edge.pen().style() != EDGE_PEN.style() or edge.pen().color() != EDGE_PEN.color()
+        assert differs == (edge in skips)
+
+
+def _light_pixels(view: GraphView, name: str) -> int:
+    """Near-white pixels inside a dark node's box on screen: its text."""
+    image = view.viewport().grab().toImage()
+    rect = view.mapFromScene(view.node_item(name).sceneBoundingRect()).boundingRect()
+    return sum(QColor(image.pixel(x, y)).lightness() > 200
+               for x in range(rect.left() + 3, rect.right() - 2)
+               for y in range(rect.top() + 3, rect.bottom() - 2))
+
+
+def test_labels_are_left_out_when_zoomed_far_out(view):
+    assert CATEGORY_COLORS[g.Category.CONV].lightness() < 120  # white text on it
+    _show(view, "layer3_0_conv1", LABEL_LOD * 0.8)
+    assert _light_pixels(view, "layer3_0_conv1") == 0
+    _show(view, "layer3_0_conv1", LABEL_LOD * 1.2)
+    assert _light_pixels(view, "layer3_0_conv1") > 20
+
+
+def test_export_png_scales_and_is_not_blank(view, full, tmp_path):
+    _, layout = full
+    sizes = []
+    for scale in (0.5, 1.0):
+        path = tmp_path / f"diagram{scale}.png"
+        view.export_png(str(path), scale)
+        image = QImage(str(path))
+        assert not image.isNull()
+        sizes.append((image.width(), image.height()))
+        colours = {image.pixel(x, y) for x in range(0, image.width(), 7)
+                   for y in range(0, image.height(), 7)}
+        assert len(colours) > 1
+    assert sizes[0] == (round(layout.width / 2), round(layout.height / 2))
+    assert abs(sizes[1][0] - 2 * sizes[0][0]) <= 1 and abs(sizes[1][1] - 2 * sizes[0][1]) <= 1
+
+
+def test_export_svg_writes_an_svg_document(view, tmp_path):
+    path = tmp_path / "diagram.svg"
+    view.export_svg(str(path))
+    text = path.read_text(encoding="utf-8")
+    assert "<svg" in text
+    assert ElementTree.fromstring(text).tag.endswith("svg")
+    assert "layer1.0.conv1" in text  # labels are drawn in the export
+
+
+def test_keep_view_keeps_the_zoom_and_the_selected_node_in_place(view, collapsed):
+    _show(view, "layer2_0_conv1", 1.5)
+    view.select("layer2_0_conv1")
+    top = view.mapFromScene(view.node_item("layer2_0_conv1").sceneBoundingRect().center().x(),
+                            view.node_item("layer2_0_conv1").sceneBoundingRect().top())
+    transform = view.transform()
+    view.set_diagram(*collapsed, keep_view=True)
+    assert view.transform() == transform
+    assert view.selected() == ""  # the node is now inside the collapsed block layer2.0
+    block = view.node_item("layer2.0").sceneBoundingRect()
+    assert (view.mapFromScene(block.center().x(), block.top()) - top).manhattanLength() <= 2
+
+
+def test_keep_view_keeps_a_toggled_block_where_it_was(view, collapsed, full, qtbot):
+    view.set_diagram(*collapsed)
+    pos = _show(view, "layer3.0", 1.0)
+    block = view.node_item("layer3.0").sceneBoundingRect()
+    top = view.mapFromScene(block.center().x(), block.top())
+    with qtbot.waitSignal(view.sigBlockToggled):
+        QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    expanded = analysis.collapse(full[0], depth=2, expanded=["layer3.0"])
+    layout = diagram.lay_out(expanded)
+    view.set_diagram(expanded, layout, keep_view=True)
+    assert view.scale_factor() == 1.0
+    box = next(c for c in layout.clusters if c.path == "layer3.0")
+    assert (view.mapFromScene(box.x, box.y - box.height / 2) - top).manhattanLength() <= 2
+
+
+def test_node_colours_override_the_category_colours(view):
+    item = view.node_item("layer1_0_conv1")
+    assert item.brush().color() == CATEGORY_COLORS[g.Category.CONV]
+    view.set_node_colors({"layer1_0_conv1": QColor("yellow")})
+    assert item.brush().color() == QColor("yellow")
+    assert view.node_item("layer1_0_bn1").brush().color() == CATEGORY_COLORS[g.Category.NORM]
+    view.set_node_colors(None)
+    assert item.brush().color() == CATEGORY_COLORS[g.Category.CONV]
+
+
+def test_the_wheel_zooms_around_the_cursor(view):
+    view.zoom_to(1.0)
+    cursor = QPointF(100, 80)
+    under = view.mapToScene(cursor.toPoint())
+    wheel = QWheelEvent(cursor, view.viewport().mapToGlobal(cursor), QPoint(), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view.viewport(), wheel)
+    assert view.scale_factor() > 1.1
+    assert (view.mapFromScene(under) - cursor.toPoint()).manhattanLength() <= 2
+
+
+def test_keys_zoom_within_limits(view):
+    view.setFocus()
+    view.reset_zoom()
+    QTest.keyClick(view, Qt.Key.Key_Plus)
+    assert view.scale_factor() > 1.0
+    QTest.keyClick(view, Qt.Key.Key_0)
+    assert view.scale_factor() == 1.0
+    QTest.keyClick(view, Qt.Key.Key_Minus)
+    assert view.scale_factor() < 1.0
+    for _ in range(40):
+        view.zoom_in()
+    assert view.scale_factor() == pytest.approx(MAX_SCALE)
+    QTest.keyClick(view, Qt.Key.Key_F)
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert visible.contains(view.sceneRect().adjusted(1, 1, -1, -1))
+
+
+def test_minimap_click_pans_the_view_and_legend_lists_categories(view, qtbot, full):
+    minimap = Minimap(view)
+    qtbot.addWidget(minimap)
+    minimap.resize(120, 240)
+    minimap.show()
+    view.reset_zoom()
+    target = view.node_scene_pos("layer4_1_conv2")
+    QTest.mouseClick(minimap.viewport(), Qt.MouseButton.LeftButton,
+                     pos=minimap.mapFromScene(target))
+    assert abs(_view_centre(view).y() - target.y()) < 10
+    assert minimap.indicator().contains(minimap.mapFromScene(target))
+    legend = Legend()
+    qtbot.addWidget(legend)
+    texts = {label.text() for label in legend.findChildren(QLabel)}
+    assert {category.value for category in g.Category} <= texts
