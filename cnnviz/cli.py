@@ -1,4 +1,5 @@
-"""The ``cnnviz`` command: the app (no command), ``models``, ``summary`` and ``export``."""
+"""The ``cnnviz`` command: the app (no command), ``models``, ``summary``, ``export``, ``predict``
+and ``activations``."""
 from __future__ import annotations
 
 import argparse
@@ -9,8 +10,9 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import networkx as nx
+import numpy as np
 
-from cnnviz import analysis, diagram, formatting, session, zoo
+from cnnviz import analysis, diagram, formatting, images, inference, session, zoo
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 
@@ -30,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         f"else {zoo.DEFAULT_MODEL})")
     parser.add_argument("--weights", default="random",
                         help="random (default), pretrained, or a checkpoint file")
+    parser.add_argument("--select", metavar="NODE",
+                        help="select this layer (a node name as in `cnnviz summary`) on opening")
     parser.add_argument("--screenshot", metavar="PATH",
                         help="render the window to a PNG once the model is drawn, then exit")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -49,6 +53,25 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--depth", type=int, help="collapse blocks nested deeper than N")
     export.add_argument("--scale", type=float, default=2.0, help="PNG pixels per scene unit")
     export.add_argument("--weights", default="random", help=argparse.SUPPRESS)
+    predict = commands.add_parser("predict", help="classify an image: the top classes and "
+                                                   "their probabilities")
+    predict.add_argument("model", help="a zoo name")
+    predict.add_argument("image", help="an image file (PNG, JPEG, BMP, GIF, WebP, TIFF)")
+    predict.add_argument("--weights", default="random",
+                          help="random (default), pretrained, or a checkpoint file")
+    predict.add_argument("--topk", type=int, default=inference.TOP_K, metavar="K",
+                          help=f"how many classes to show (default {inference.TOP_K})")
+    predict.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    activations = commands.add_parser("activations", help="save one layer's output for an "
+                                                           "image as a .npy file")
+    activations.add_argument("model", help="a zoo name")
+    activations.add_argument("image", help="an image file")
+    activations.add_argument("--layer", required=True, metavar="NAME",
+                              help="a node name as in `cnnviz summary --json`")
+    activations.add_argument("-o", "--output", required=True, metavar="OUT.npy",
+                              help="where to write the float32 array (batch dimension included)")
+    activations.add_argument("--weights", default="random",
+                              help="random (default), pretrained, or a checkpoint file")
     return parser
 
 
@@ -59,11 +82,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             from cnnviz.ui.app import run_app
 
-            return run_app(args.model, args.weights, args.screenshot)
+            return run_app(args.model, args.weights, args.screenshot, args.select)
         if args.command == "models":
             print_models()
         elif args.command == "summary":
             summary(args.model, depth=args.depth, weights=args.weights, as_json=args.json)
+        elif args.command == "predict":
+            predict(args.model, args.image, weights=args.weights, topk=args.topk,
+                    as_json=args.json)
+        elif args.command == "activations":
+            save_activations(args.model, args.image, args.layer, args.output,
+                             weights=args.weights)
         else:
             export(args.model, args.output, depth=args.depth, scale=args.scale)
     except CnnvizError as error:
@@ -117,6 +146,45 @@ def export(name: str, path: str, depth: int | None = None, scale: float = 2.0) -
 
         export_image(shown.graph, shown.layout, path, scale)
     print(f"wrote {path}")
+
+
+def predict(name: str, image_path: str, weights: str = "random", topk: int = inference.TOP_K,
+            as_json: bool = False) -> None:
+    """Print the ``topk`` most probable classes of an image (or them as JSON)."""
+    categories = zoo.categories(name)
+    if not 1 <= topk <= len(categories):
+        raise CnnvizError(f"--topk must be between 1 and {len(categories)}, not {topk}")
+    image = images.load_image(image_path)
+    loaded = session.load_model(name, weights)
+    probabilities = inference.predict(loaded, inference.prepare(image, loaded.spec.preprocessing))
+    top = inference.top_predictions(probabilities, categories, topk)
+    if as_json:
+        print(json.dumps({"model": loaded.spec.name, "image": image_path,
+                          "top": [{"index": p.index, "label": p.label, "prob": p.prob}
+                                  for p in top]}))
+        return
+    print(f"{loaded.spec.display_name} ({loaded.spec.name}) · {image_path} · weights: {weights}")
+    _print_table(("class", "index", "probability"),
+                 [(p.label, str(p.index), formatting.percent(p.prob)) for p in top], right=(1, 2))
+    if weights == "random":
+        print("Random weights give meaningless classes: use --weights pretrained.")
+
+
+def save_activations(name: str, image_path: str, layer: str, path: str,
+                     weights: str = "random") -> None:
+    """Save one node's output for an image as a float32 .npy array, batch dimension included."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise CnnvizError(f"cannot write {path}: folder {directory} does not exist")
+    image = images.load_image(image_path)
+    loaded = session.load_model(name, weights)
+    array = inference.capture(loaded, inference.prepare(image, loaded.spec.preprocessing), layer)
+    try:
+        with open(path, "wb") as file:  # np.save(path) would append .npy to other names
+            np.save(file, array, allow_pickle=False)
+    except OSError as error:
+        raise CnnvizError(f"cannot write {path}: {error.strerror or error}") from error
+    print(f"wrote {path}: {layer}, float32 {formatting.shape(array.shape)}")
 
 
 def summary_json(graph: nx.DiGraph) -> dict:

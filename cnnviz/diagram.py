@@ -122,3 +122,27 @@ def layout_json(layout: Layout) -> dict:
         "clusters": [{"path": c.path, "label": c.label, "x": c.x, "y": c.y, "width": c.width,
                       "height": c.height, "depth": c.depth} for c in layout.clusters],
     }
+
+
+def heat_colors(values: dict[str, float]) -> dict[str, tuple[int, int, int]]:
+    """Colours for a per-node quantity (activation magnitude, time): pale yellow (low) to
+    dark red (high), on a square-root scale so that small values stay distinguishable."""
+    if not values:
+        return {}
+    top = max(values.values())
+    colors = {}
+    for name, value in values.items():
+        t = (value / top) ** 0.5 if top > 0 else 0.0
+        colors[name] = _interpolate(_HEAT_STOPS, t)
+    return colors
+
+
+_HEAT_STOPS = ((255, 255, 204), (254, 178, 76), (240, 59, 32), (128, 0, 38))
+
+
+def _interpolate(stops: tuple[tuple[int, int, int], ...], t: float) -> tuple[int, int, int]:
+    position = min(max(t, 0.0), 1.0) * (len(stops) - 1)
+    index = min(int(position), len(stops) - 2)
+    fraction = position - index
+    low, high = stops[index], stops[index + 1]
+    return tuple(round(a + (b - a) * fraction) for a, b in zip(low, high))  # type: ignore[return-value]

@@ -11,9 +11,10 @@ The phases follow dagre and Graphviz ``dot``:
    read from. Each edge still gets its own path, which follows the rail.
 3. **Clusters**: the ``hierarchy`` attribute nests nodes in boxes (``layer2.1 · Bottleneck``).
    A cluster's rank range is cut where it has no member, so each box is contiguous.
-4. **Order**: barycenter sweeps, alternating down and up, then adjacent swaps; the best order
-   seen is kept. Every cluster stays contiguous on each rank, and sibling clusters keep one
-   left-to-right order on all the ranks they share, so their boxes never overlap.
+4. **Order**: barycenter sweeps, alternating down and up, each followed by adjacent swaps,
+   from two depth-first starting orders; the best order seen is kept. Every cluster stays
+   contiguous on each rank, and sibling clusters keep one left-to-right order on all the
+   ranks they share, so their boxes never overlap.
 5. **x**: nodes are aligned into vertical chains (main paths first, so chains come out
    straight), then a linear program places chains and cluster borders: minimise the weighted
    horizontal length of edges subject to the separations that node widths and cluster padding
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -141,7 +143,7 @@ def layout_graph(
     return _Sugiyama(names, box_sizes, edges, hierarchies).run()
 
 
-def _hierarchy_key(hierarchy) -> tuple[tuple[str, str], ...]:
+def _hierarchy_key(hierarchy: Iterable[tuple[str, str]] | None) -> tuple[tuple[str, str], ...]:
     """The hierarchy attribute as a hashable tuple of (path, type) pairs."""
     return tuple((str(path), str(kind)) for path, kind in (hierarchy or ()))
 
@@ -443,8 +445,8 @@ class _Sugiyama:
             r = self.node_rank[v]
             y = (row_top[r] + row_bottom[r]) / 2
             nodes[name] = NodeBox(name, x[v], y, width, height)
-        ports_out = {v: self._ports(self.down[v], x, nodes[name]) for v, name in enumerate(self.names)}
-        ports_in = {v: self._ports(self.up[v], x, nodes[name]) for v, name in enumerate(self.names)}
+        ports_out = [self._ports(self.down[v], x, nodes[n]) for v, n in enumerate(self.names)]
+        ports_in = [self._ports(self.up[v], x, nodes[n]) for v, n in enumerate(self.names)]
         edges = []
         for (u, v), route in zip(self.edges, self.routes):
             ends = (ports_out[u][route[1]], ports_in[v][route[-2]])
@@ -456,8 +458,20 @@ class _Sugiyama:
     # -- crossing reduction --------------------------------------------------------------------
 
     def _order(self) -> None:
-        """Order each rank: an initial depth-first order, then barycenter sweeps."""
-        visit = self._depth_first_visit()
+        """Order each rank: barycenter sweeps from two depth-first orders, the best kept."""
+        best, best_order = math.inf, self.order
+        for reverse in (False, True):
+            crossings = self._sweeps(self._depth_first_visit(reverse))
+            if crossings < best:
+                best, best_order = crossings, [list(rank) for rank in self.order]
+            if best == 0:
+                break
+        self.order = best_order
+        for r in range(self.rank_count):
+            self._set_positions(r)
+
+    def _sweeps(self, visit: list[float]) -> int:
+        """Order by visit number, then sweep; leaves the best order found, returns its crossings."""
         self._sort_rank(0, None, visit)
         for r in range(1, self.rank_count):
             self._sort_rank(r, r - 1, visit)
@@ -482,9 +496,11 @@ class _Sugiyama:
         self.order = best_order
         for r in range(self.rank_count):
             self._set_positions(r)
+        return best
 
-    def _depth_first_visit(self) -> list[float]:
-        """Visit number of each item in a depth-first walk from the sources."""
+    def _depth_first_visit(self, reverse: bool) -> list[float]:
+        """Visit number of each item in a depth-first walk from the sources, taking each
+        item's successors in edge order or in reverse."""
         visit = [-1.0] * len(self.rank)
         counter = 0
         for start in range(len(self.rank)):
@@ -497,7 +513,8 @@ class _Sugiyama:
                     continue
                 visit[item] = counter
                 counter += 1
-                stack.extend(reversed([w for w in self.down[item] if visit[w] < 0]))
+                successors = [w for w in self.down[item] if visit[w] < 0]
+                stack.extend(successors if reverse else reversed(successors))
         return visit
 
     def _set_positions(self, r: int) -> None:
@@ -516,8 +533,11 @@ class _Sugiyama:
         Sibling clusters also present on the ``fixed`` rank keep their order from there.
         """
         current = len(self.order[r])
+        if current == 1 and keys is None:
+            return
         width = len(self.order[fixed]) if fixed is not None else 1
         neighbours = self.up if fixed is not None and fixed < r else self.down
+        fixed_position = self._constraint_order(fixed)
 
         def item_entry(item: int) -> _Entry:
             fallback = (self.pos[item] + 0.5) / current
@@ -529,19 +549,17 @@ class _Sugiyama:
                 weight += count
             return _Entry(total, weight, fallback, [item])
 
-        def sort_piece(piece: int) -> list[int]:
+        def sort_piece(piece: int) -> _Entry:
             entries = [item_entry(item) for item in self.direct.get((piece, r), ())]
-            for kid in self.kids_at[r].get(piece, ()):
-                members = [item_entry(item) for item in sort_piece(kid)]
-                entries.append(_Entry(
-                    sum(m.total for m in members), sum(m.weight for m in members),
-                    min(m.fallback for m in members), [m.items[0] for m in members], kid))
-            return _sorted_items(entries, self._constraint_order(fixed))
+            entries += [sort_piece(kid) for kid in self.kids_at[r].get(piece, ())]
+            return _Entry(sum(e.total for e in entries), sum(e.weight for e in entries),
+                          min(e.fallback for e in entries), _sorted_items(entries, fixed_position),
+                          piece)
 
-        self.order[r] = sort_piece(0)
+        self.order[r] = sort_piece(0).items
         self._set_positions(r)
 
-    def _constraint_order(self, fixed: int | None):
+    def _constraint_order(self, fixed: int | None) -> Callable[[int], int | None]:
         """Position of a piece's segment on the fixed rank, None if it is not there."""
         if fixed is None:
             return lambda piece: None
@@ -807,13 +825,14 @@ class _Sugiyama:
         start_x, end_x = ends
         points = [(start_x, source.y + source.height / 2)]
         current = (start_x, row_bottom[self.rank[route[0]]])
-        points.append(current)
-        for item in route[1:-1]:
-            r = self.rank[item]
-            points.extend(_s_curve(current, (x[item], row_top[r])))
-            current = (x[item], row_bottom[r])
-            points.append(current)
-        points.extend(_s_curve(current, (end_x, row_top[self.rank[route[-1]]])))
+        for item, top in [(i, row_top[self.rank[i]]) for i in route[1:-1]] + [
+                (None, row_top[self.rank[route[-1]]])]:
+            item_x = end_x if item is None else x[item]
+            if item_x != current[0]:  # bend between the rows; else the vertical run goes on
+                points.append(current)
+                points.extend(_s_curve(current, (item_x, top)))
+            if item is not None:
+                current = (item_x, row_bottom[self.rank[item]])
         points.append((end_x, target.y - target.height / 2))
         return _simplified(points)
 
@@ -849,7 +868,8 @@ def _token_variable(token: tuple[str, int], block: list[int], left: dict[int, in
     return left[value] if kind == "left" else right[value]
 
 
-def _sorted_items(entries: list[_Entry], fixed_position) -> list[int]:
+def _sorted_items(entries: list[_Entry], fixed_position: Callable[[int], int | None]
+                  ) -> list[int]:
     """Items of entries sorted by barycenter; constrained clusters keep their fixed order.
 
     Constrained entries that would come out of order are merged (pool adjacent violators)
@@ -1168,7 +1188,8 @@ class _NetworkSimplex:
             e = self.parent[v]
             forward = direction if v == self.tails[e] else not direction
             self.cut[e] += cut_value if forward else -cut_value
-            v = self.tails[e] if self.lim[self.tails[e]] > self.lim[self.heads[e]] else self.heads[e]
+            tail, head = self.tails[e], self.heads[e]
+            v = tail if self.lim[tail] > self.lim[head] else head
         return v
 
 
@@ -1212,7 +1233,8 @@ def edges_through_boxes(layout: Layout) -> list[tuple[str, str, str]]:
     return found
 
 
-def _cells(x0: float, y0: float, x1: float, y1: float, cell: float):
+def _cells(x0: float, y0: float, x1: float, y1: float, cell: float) -> Iterator[tuple[int, int]]:
+    """Grid cells a rectangle touches."""
     for i in range(math.floor(x0 / cell), math.floor(x1 / cell) + 1):
         for j in range(math.floor(y0 / cell), math.floor(y1 / cell) + 1):
             yield i, j
@@ -1236,15 +1258,16 @@ def _segment_enters_box(x0: float, y0: float, x1: float, y1: float, box: NodeBox
     return high - low > 1e-9
 
 
-def count_crossings(graph: nx.DiGraph, layout: Layout) -> int:
+def count_crossings(graph: nx.DiGraph, layout: Layout, *, unbundled: bool = False) -> int:
     """Edge crossings in the drawing, counted per pair of edges and crossing point.
 
     Edges with a common end node are never counted against each other. Two edges cross where
-    their polylines intersect transversally; where they only meet at a point, they cross if
-    they pass to each other's other side there. Stretches that two edges share (edges bundled
-    on a rail, or a common start) are not crossings in themselves: an edge that joins a rail
-    from one side and leaves it to the other side of a second edge is counted only where the
-    two paths actually cross, not for the order they would have inside the bundle.
+    their polylines intersect transversally, or where they meet at a point and pass to each
+    other's other side there. A stretch that two edges share (edges bundled on a rail) is
+    not a crossing: an edge that joins a rail on one side of another edge and leaves it on
+    the other side only touches it. With ``unbundled`` such pairs count one crossing too, as
+    they would if the rail's edges were drawn side by side; that assumes shared stretches are
+    vertical, as they are in :func:`layout_graph`'s drawings.
     """
     paths = []
     for path in layout.edges:
@@ -1254,7 +1277,56 @@ def count_crossings(graph: nx.DiGraph, layout: Layout) -> int:
                 if point != points[-1]:
                     points.append(point)
             paths.append((path.source, path.target, points))
-    return _Crossings(paths).count()
+    crossings = _Crossings(paths).count()
+    if unbundled:
+        crossings += _bundle_crossings(paths)
+    return crossings
+
+
+def _bundle_crossings(paths: list[tuple[str, str, list[tuple[float, float]]]]) -> int:
+    """Pairs of edges that leave a shared vertical stretch in the other order than they
+    joined it, each counted once per stretch."""
+    ids: dict[str, int] = {}
+    runs: dict[float, list[tuple[float, ...]]] = {}  # x -> (start, end, before, after, s, t)
+    for source, target, points in paths:
+        ends = (ids.setdefault(source, len(ids)), ids.setdefault(target, len(ids)))
+        i = 0
+        while i < len(points) - 1:
+            x = points[i][0]
+            j = i
+            while j < len(points) - 1 and points[j + 1][0] == x:
+                j += 1
+            if j > i:
+                before = points[i - 1][0] if i > 0 else math.nan
+                after = points[j + 1][0] if j + 1 < len(points) else math.nan
+                start, end = points[i][1], points[j][1]
+                if start > end:
+                    start, end, before, after = end, start, after, before
+                runs.setdefault(x, []).append((start, end, before, after, *ends))
+            i = max(j, i + 1)
+    total = 0
+    for x, group in runs.items():
+        if len(group) < 2:
+            continue
+        start, end, before, after, source, target = (np.array(column) for column in zip(*group))
+        first, second = np.triu_indices(len(group), 1)
+        overlap = (np.minimum(end[first], end[second]) - np.maximum(start[first], start[second])
+                   > 1e-9)
+        apart = ((source[first] != source[second]) & (source[first] != target[second])
+                 & (target[first] != source[second]) & (target[first] != target[second]))
+        # Which side of the other run each run is on before and after the shared part: the
+        # later one to join is on the side it came from, the first to leave on the side it
+        # goes to; ties are decided by where they come from or go to.
+        left_before = np.where(start[first] > start[second], before[first] < x,
+                               np.where(start[first] < start[second], before[second] > x,
+                                        before[first] < before[second]))
+        left_after = np.where(end[first] < end[second], after[first] < x,
+                              np.where(end[first] > end[second], after[second] > x,
+                                       after[first] < after[second]))
+        known = ~np.isnan(np.where(start[first] >= start[second], before[first], before[second]))
+        known &= ~np.isnan(np.where(end[first] <= end[second], after[first], after[second]))
+        total += int(np.count_nonzero(overlap & apart & known & (left_before != left_after)))
+    return total
 
 
 class _Crossings:
@@ -1262,7 +1334,8 @@ class _Crossings:
 
     def __init__(self, paths: list[tuple[str, str, list[tuple[float, float]]]]) -> None:
         ids: dict[str, int] = {}
-        self.ends = [(ids.setdefault(s, len(ids)), ids.setdefault(t, len(ids))) for s, t, _ in paths]
+        self.ends = [(ids.setdefault(source, len(ids)), ids.setdefault(target, len(ids)))
+                     for source, target, _ in paths]
         self.points = [points for _, _, points in paths]
         index: dict[tuple[float, float, float, float], int] = {}
         self.owners: list[list[tuple[int, int]]] = []  # (path, segment number) per segment
@@ -1302,7 +1375,7 @@ class _Crossings:
         return total + self._touch_crossings(first[touching], second[touching],
                                              [z[touching] for z in zero])
 
-    def _candidate_pairs(self):
+    def _candidate_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """Pairs of segments sharing a grid cell; two vertical segments never cross properly."""
         s = self.segments
         lengths = np.hypot(s[:, 2] - s[:, 0], s[:, 3] - s[:, 1])
@@ -1340,60 +1413,72 @@ class _Crossings:
         """Pairs of edges, one drawn through each segment, without a common end."""
         return sum(self._valid(a, b) for a, _ in self.owners[s] for b, _ in self.owners[t])
 
-    def _touch_crossings(self, first, second, zero) -> int:
-        """Crossings where two paths meet at a point: they cross if they change sides there."""
-        seen: set[tuple[int, int, float, float]] = set()
+    def _touch_crossings(self, first: np.ndarray, second: np.ndarray,
+                         zero: list[np.ndarray]) -> int:
+        """Crossings where two paths meet at a point: they cross if they change sides there.
+
+        A meeting point is looked at from the segments that start there (or pass through it),
+        so each one is seen once.
+        """
         total = 0
+        groups: dict[tuple[int, tuple[float, float]], list] = {}
         for k, (s, t) in enumerate(zip(first.tolist(), second.tolist())):
-            x1, y1, x2, y2 = self.segments[s]
-            x3, y3, x4, y4 = self.segments[t]
-            if zero[0][k]:
-                point = (x3, y3)
-            elif zero[1][k]:
-                point = (x4, y4)
-            elif zero[2][k]:
-                point = (x1, y1)
-            else:
-                point = (x2, y2)
-            for a, i in self.owners[s]:
-                for b, j in self.owners[t]:
-                    if not self._valid(a, b):
-                        continue
-                    key = (min(a, b), max(a, b), round(point[0], 6), round(point[1], 6))
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    total += _cross_at(self._directions(a, i, point),
-                                       self._directions(b, j, point))
+            point = self._meeting_point(s, t, [z[k] for z in zero])
+            if point is None:
+                continue
+            for key in ((s, point), (t, point)):
+                if key not in groups:
+                    groups[key] = self._direction_groups(*key)
+            for directions_a, owners_a in groups[(s, point)]:
+                for directions_b, owners_b in groups[(t, point)]:
+                    if _cross_at(directions_a, directions_b):
+                        total += sum(self._valid(a, b) for a in owners_a for b in owners_b)
         return total
 
-    def _directions(self, path: int, segment: int, point: tuple[float, float]):
-        """Directions (back, forward) of a path at a point of one of its segments, or None
-        where the point is an end of the path."""
-        points = self.points[path]
-        start, end = points[segment], points[segment + 1]
-        if _close(point, start):
-            if segment == 0:
-                return None
-            back, forward = points[segment - 1], end
-        elif _close(point, end):
-            if segment + 2 >= len(points):
-                return None
-            back, forward = start, points[segment + 2]
-        else:
-            back, forward = start, end
-        return (math.atan2(back[1] - point[1], back[0] - point[0]),
-                math.atan2(forward[1] - point[1], forward[0] - point[0]))
+    def _meeting_point(self, s: int, t: int, zero: list[bool]) -> tuple[float, float] | None:
+        """The point where segments s and t meet, None if it ends one of them."""
+        x1, y1, x2, y2 = self.segments[s].tolist()
+        x3, y3, x4, y4 = self.segments[t].tolist()
+        for is_zero, point in zip(zero, ((x3, y3), (x4, y4), (x1, y1), (x2, y2))):
+            if is_zero and _within(point, x1, y1, x2, y2) and _within(point, x3, y3, x4, y4):
+                if _close(point, (x2, y2)) or _close(point, (x4, y4)):
+                    return None
+                return point
+        return None
+
+    def _direction_groups(self, segment: int, point: tuple[float, float]
+                          ) -> list[tuple[tuple[float, float] | None, list[int]]]:
+        """The owners of a segment grouped by their directions (back, forward) at a point."""
+        x1, y1, x2, y2 = self.segments[segment].tolist()
+        groups: dict[tuple[float, float] | None, list[int]] = {}
+        for path, i in self.owners[segment]:
+            if not _close(point, (x1, y1)):
+                back = (x1, y1)
+            elif i > 0:
+                back = self.points[path][i - 1]
+            else:
+                back = None  # the path starts here: the border of its own node
+            groups.setdefault(back, []).append(path)
+        result = []
+        for back, owners in groups.items():
+            directions = None if back is None else (
+                math.atan2(back[1] - point[1], back[0] - point[0]),
+                math.atan2(y2 - point[1], x2 - point[0]))
+            result.append((directions, owners))
+        return result
 
 
 _GRID_STRIDE = 1 << 31
 
 
-def _orientation(ax, ay, bx, by, cx, cy):
+def _orientation(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray,
+                 cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
     return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
 
 
-def _boxes_meet(x1, y1, x2, y2, x3, y3, x4, y4):
+def _boxes_meet(x1: np.ndarray, y1: np.ndarray, x2: np.ndarray, y2: np.ndarray, x3: np.ndarray,
+                y3: np.ndarray, x4: np.ndarray, y4: np.ndarray) -> np.ndarray:
+    """Whether the bounding boxes of two segments meet."""
     eps = 1e-9
     return ((np.minimum(x1, x2) <= np.maximum(x3, x4) + eps)
             & (np.minimum(x3, x4) <= np.maximum(x1, x2) + eps)
@@ -1401,11 +1486,17 @@ def _boxes_meet(x1, y1, x2, y2, x3, y3, x4, y4):
             & (np.minimum(y3, y4) <= np.maximum(y1, y2) + eps))
 
 
+def _within(p: tuple[float, float], x1: float, y1: float, x2: float, y2: float) -> bool:
+    eps = 1e-6
+    return (min(x1, x2) - eps <= p[0] <= max(x1, x2) + eps
+            and min(y1, y2) - eps <= p[1] <= max(y1, y2) + eps)
+
+
 def _close(p: tuple[float, float], q: tuple[float, float]) -> bool:
     return abs(p[0] - q[0]) < 1e-6 and abs(p[1] - q[1]) < 1e-6
 
 
-def _cross_at(a, b) -> int:
+def _cross_at(a: tuple[float, float] | None, b: tuple[float, float] | None) -> int:
     """1 if path b passes from one side of path a to the other at their meeting point."""
     if a is None or b is None:
         return 0

@@ -140,6 +140,18 @@ class Session:
             return None
         return [self.loaded.graph.nodes[child] for child in attrs[g.CHILDREN]]
 
+    def producing_node(self, name: str) -> str:
+        """The operation whose output a drawn node shows: a collapsed block's last output."""
+        if self.loaded is None or self.diagram is None:
+            return name
+        attrs = self.diagram.graph.nodes[name]
+        if attrs[g.CATEGORY] != g.Category.BLOCK:
+            return name
+        children = set(attrs[g.CHILDREN])
+        full = self.loaded.graph
+        exits = [c for c in attrs[g.CHILDREN] if any(s not in children for s in full.successors(c))]
+        return (exits or list(attrs[g.CHILDREN]))[-1]
+
     def _notify(self, event: str) -> None:
         for callback in self._listeners.get(event, []):
             callback()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import operator
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -285,9 +286,16 @@ class _LeafTracer(Tracer):
         return is_leaf_module(module)
 
 
+def fx_module(model: nn.Module) -> GraphModule:
+    """The model as a torch.fx GraphModule whose node names are the names in ``trace_model``'s graph.
+
+    Raises what torch.fx raises for a model it cannot trace (``trace_model`` records those).
+    """
+    return GraphModule(model, _LeafTracer().trace(model))
+
+
 def _trace_with_fx(model: nn.Module, example_input: torch.Tensor) -> nx.DiGraph:
-    fx_graph = _LeafTracer().trace(model)
-    module = GraphModule(model, fx_graph)
+    module = fx_module(model)
     _propagate_shapes(module, example_input)
     return _graph_from_fx(module, model)
 
@@ -449,6 +457,21 @@ def _trace_with_recorder(model: nn.Module, example_input: torch.Tensor) -> nx.Di
     return recorder.builder.graph
 
 
+def record_run(model: nn.Module, example_input: torch.Tensor,
+               on_node: Callable[[str, torch.Tensor, float], None]) -> Any:
+    """Run ``model`` as the fallback tracer records it, reporting each operation as it ends.
+
+    ``on_node(name, output, seconds)`` gets the name the operation has in the recorder's graph,
+    its first output tensor, and the seconds the operation itself took: a leaf module from its
+    forward pre-hook to its forward hook, a function around its call. The input and output
+    nodes are not reported. Runs in the caller's grad mode; returns the model's output.
+    """
+    recorder = _ObservingRecorder(model, on_node)
+    recorder.record_input(example_input)
+    with recorder.hooks(), recorder:
+        return model(example_input)
+
+
 class _Recorder(TorchFunctionMode):
     """Records leaf modules (through forward hooks) and the tensor functions between them."""
 
@@ -559,6 +582,44 @@ class _Recorder(TorchFunctionMode):
     def _produced(self, tensor: torch.Tensor, name: str) -> None:
         self._producer[id(tensor)] = (name, tuple(tensor.shape))
         self._alive.append(tensor)
+
+
+class _ObservingRecorder(_Recorder):
+    """The recorder, also timing each operation and handing its output to a callback."""
+
+    def __init__(self, model: nn.Module, on_node: Callable[[str, torch.Tensor, float], None]) -> None:
+        super().__init__(model)
+        self._on_node = on_node
+        self._module_starts: list[float] = []
+        self._seconds = 0.0
+
+    def __torch_function__(self, func: Callable, types: Any, args: tuple = (),
+                           kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        if self._leaf_depth:
+            return func(*args, **kwargs)
+        start = time.perf_counter()
+        result = func(*args, **kwargs)
+        self._seconds = time.perf_counter() - start
+        self._record_function(func, args, kwargs, result)
+        return result
+
+    def _before_module(self, module: nn.Module, args: tuple) -> None:
+        self._module_starts.append(time.perf_counter())
+        super()._before_module(module, args)
+
+    def _after_module(self, module: nn.Module, args: tuple, result: Any) -> None:
+        self._seconds = time.perf_counter() - self._module_starts.pop()
+        super()._after_module(module, args, result)
+
+    def _connect(self, name: str, sources: list[tuple[str, tuple[int, ...]]],
+                 outputs: list[torch.Tensor]) -> None:
+        super()._connect(name, sources, outputs)
+        self._leaf_depth += 1  # the callback's own tensor operations are not the model's
+        try:
+            self._on_node(name, outputs[0], self._seconds)
+        finally:
+            self._leaf_depth -= 1
 
 
 class _HookRegistration:

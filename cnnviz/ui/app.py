@@ -21,7 +21,8 @@ def has_display() -> bool:
                 or os.environ.get("QT_QPA_PLATFORM"))
 
 
-def run_app(model: str | None = None, weights: str = "random", screenshot: str | None = None) -> int:
+def run_app(model: str | None = None, weights: str = "random", screenshot: str | None = None,
+            select: str | None = None) -> int:
     """Open the window (or render it to ``screenshot`` and quit); returns the exit status."""
     if model is not None:
         zoo.get_spec(model)  # an unknown name fails here, with suggestions, before any window
@@ -38,7 +39,7 @@ def run_app(model: str | None = None, weights: str = "random", screenshot: str |
     icon = os.path.join(RESOURCES, "icon.png")
     if os.path.exists(icon):
         app.setWindowIcon(QIcon(icon))
-    window = MainWindow(model=model, weights=weights)
+    window = MainWindow(model=model, weights=weights, select=select)
     if screenshot:
         window.screenshot_when_ready(screenshot)
     window.show()

@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayout,
+from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication,
+                           QKeySequence)
+from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QHBoxLayout,
                                QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
                                QProgressBar, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
@@ -20,6 +21,7 @@ from cnnviz.ui.graph_view import GraphView, Legend, Minimap
 from cnnviz.ui.inspector import Inspector
 from cnnviz.ui.model_card import ModelCard
 from cnnviz.ui.model_picker import ModelPicker
+from cnnviz.ui.photo import PhotoController
 from cnnviz.ui.workers import JobContext, TorchWorker
 
 MODEL_JOB, DIAGRAM_JOB, WEIGHTS_JOB = "model", "diagram", "weights"
@@ -33,7 +35,7 @@ class MainWindow(QMainWindow):
     sigLoadFailed = Signal(str)
 
     def __init__(self, settings: QSettings | None = None, model: str | None = None,
-                 weights: str = "random") -> None:
+                 weights: str = "random", select: str | None = None) -> None:
         super().__init__()
         self.setWindowTitle("cnnviz")
         self.settings = settings or QSettings("cnnviz", "cnnviz")
@@ -41,6 +43,7 @@ class MainWindow(QMainWindow):
         self.worker = TorchWorker(self)
         self._pending_view_keep = False
         self._last_search: str | None = None
+        self._select_on_open = select
         self._build_widgets()
         self._build_menus()
         self._connect()
@@ -69,6 +72,11 @@ class MainWindow(QMainWindow):
             button = QToolButton(text=text, toolTip=tip, autoRaise=True)
             button.clicked.connect(slot)
             toolbar.addWidget(button)
+        self.colour_by = QComboBox()
+        self.colour_by.addItems(["Colour by category", "Colour by activation"])
+        self.colour_by.setToolTip("Colour the diagram's layers by their kind, or by the mean "
+                                  "magnitude of their output for the current photo")
+        toolbar.addWidget(self.colour_by)
         toolbar.addStretch(1)
         toolbar.addWidget(self.search)
         central = QWidget()
@@ -87,10 +95,28 @@ class MainWindow(QMainWindow):
         self.minimap = Minimap(self.view)
         overview_column.addWidget(self.minimap, 1)
         overview_column.addWidget(Legend())
-        self._dock("Models", self.picker, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Model card", self.card, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._dock("Overview", overview, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.photo = PhotoController(self.worker, self.session, self.view, self)
+        photo_column = QWidget()
+        photo_layout = QVBoxLayout(photo_column)
+        photo_layout.setContentsMargins(0, 0, 0, 0)
+        photo_layout.addWidget(self.photo.input_panel, 3)
+        photo_layout.addWidget(self.photo.predictions, 2)
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        models = self._dock("Models", self.picker, left)
+        card = self._dock("Model card", self.card, left)
+        photo = self._dock("Photo", photo_column, left)
+        self.tabifyDockWidget(card, photo)
+        photo.raise_()
+        inspector = self._dock("Inspector", self.inspector, right)
+        feature_maps = self._dock("Feature maps", self.photo.feature_maps, right)
+        self.tabifyDockWidget(inspector, feature_maps)
+        overview_dock = self._dock("Overview", overview, right)
+        self.resizeDocks([models, inspector], [300, 420], Qt.Orientation.Horizontal)
+        self.resizeDocks([models, card, inspector, overview_dock], [300, 600, 640, 260],
+                         Qt.Orientation.Vertical)
+        self.setAcceptDrops(True)
+        self.view.setAcceptDrops(False)  # drops anywhere reach the window
+        self.view.viewport().setAcceptDrops(False)
 
         self.summary = QLabel()
         self.error = QLabel(styleSheet="color: #b00020")
@@ -103,11 +129,12 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.summary)
         self.resize(1500, 900)
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        return dock
 
     def _build_menus(self) -> None:
         def action(menu, text: str, slot, shortcut=None) -> QAction:
@@ -119,7 +146,9 @@ class MainWindow(QMainWindow):
             return item
 
         file_menu = self.menuBar().addMenu("&File")
-        action(file_menu, "Open &checkpoint…", self._choose_checkpoint, QKeySequence.StandardKey.Open)
+        action(file_menu, "Open &image…", self.photo.choose_file, QKeySequence.StandardKey.Open)
+        action(file_menu, "&Paste image", self.paste_image, QKeySequence.StandardKey.Paste)
+        action(file_menu, "Open &checkpoint…", self._choose_checkpoint, "Ctrl+Shift+O")
         action(file_menu, "Export diagram as &PNG…", self._export_png_dialog, "Ctrl+E")
         action(file_menu, "Export diagram as &SVG…", self._export_svg_dialog, "Ctrl+Shift+E")
         file_menu.addSeparator()
@@ -150,6 +179,11 @@ class MainWindow(QMainWindow):
         self.search.returnPressed.connect(self._on_search)
         self.search.textChanged.connect(self._on_search_text_change)
         self.session.subscribe("selection", self._on_selection_change)
+        self.photo.sigMessage.connect(self._show_error)
+        self.photo.sigPhotoShown.connect(lambda _label: self.error.clear())
+        self.photo.sigNote.connect(lambda note: self.statusBar().showMessage(note, 10000))
+        self.colour_by.currentIndexChanged.connect(
+            lambda index: self.photo.set_colour_by_activation(index == 1))
 
     # ---------------------------------------------------------------- requests to the worker
 
@@ -205,6 +239,8 @@ class MainWindow(QMainWindow):
             self.inspector.show_weights(result)
 
     def _on_job_failed(self, _job_id: int, kind: str, message: str) -> None:
+        if kind not in (MODEL_JOB, DIAGRAM_JOB, WEIGHTS_JOB):
+            return  # the photo controller reports its own
         self._show_error(message)
         if kind == MODEL_JOB:
             loaded = self.session.loaded
@@ -238,9 +274,20 @@ class MainWindow(QMainWindow):
         self.depth.blockSignals(True)
         self.depth.setValue(diagram.view.depth or 0)
         self.depth.blockSignals(False)
+        if self._select_on_open:
+            self._select_first_time(diagram)
         if self.session.selection:
             self.view.select(self.session.selection)
         self.sigDiagramShown.emit(self.session.loaded.spec.name if self.session.loaded else "")
+
+    def _select_first_time(self, diagram: Diagram) -> None:
+        """The layer asked for on the command line, once; an unknown name is reported."""
+        name, self._select_on_open = self._select_on_open, None
+        if name not in diagram.graph:
+            self._show_error(f"no layer named {name!r} in this diagram")
+            return
+        self.session.select(name)
+        self.view.select(name, centre=True)
 
     def _show_the_input_readably(self, diagram: Diagram) -> None:
         """Long models fit the window only as an unreadable sliver: start at the input instead."""
@@ -354,6 +401,28 @@ class MainWindow(QMainWindow):
                           f"<h3>cnnviz {__version__}</h3><p>See inside convolutional networks: "
                           "traced architecture diagrams with exact parameters, MACs and "
                           "receptive fields for every layer.</p>")
+
+    def paste_image(self) -> None:
+        """Edit › Paste: an image, or image files, from the clipboard."""
+        data = QGuiApplication.clipboard().mimeData()
+        if data.hasImage():
+            self.photo.open_clipboard(data.imageData())
+        elif data.hasUrls():
+            self.photo.open_files([url.toLocalFile() for url in data.urls()])
+        else:
+            self._show_error("the clipboard holds no image")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
+        data = event.mimeData()
+        if data.hasUrls():
+            self.photo.open_files([url.toLocalFile() for url in data.urls()])
+        elif data.hasImage():
+            self.photo.open_clipboard(data.imageData())
+        event.acceptProposedAction()
 
     # ---------------------------------------------------------------- settings and closing
 

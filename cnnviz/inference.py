@@ -1,0 +1,573 @@
+"""Inference on one photo: preprocessing, a recorded forward pass, and single-layer captures.
+
+:func:`run` is one forward pass in eval mode that records, for every node of the model's graph
+(names as in ``cnnviz.graph``), the time it took, statistics of its output and, within a byte
+budget, what the views need to show its feature maps afterwards (:class:`ActivationStore`).
+
+How a run follows the graph's names:
+
+- fx-traced graphs: the model is traced again with torch.fx (same node names) and a probe is
+  inserted after every graph node; the generated code calls it, so there is no per-node
+  interpretation overhead. A node's time is the wall time from the end of the previous probe
+  to the start of its own: the operation plus the generated code's glue (and any bookkeeping
+  fx nodes such as ``size()`` calls before it), never the recording.
+- recorder graphs (``graph.graph["tracer"] == "recorder"``, e.g. ViT and Swin): the recorder
+  runs the model again (``trace.record_run``), naming nodes as it did when tracing; a node's
+  time is its module's forward (pre-hook to hook) or its function call. The recorder's own
+  bookkeeping makes such runs slower than a bare forward, but not the per-node times.
+
+The input and output nodes do no work: their time is 0.
+
+Storage: the output of a node that is cheap to recompute (normalisation, activation, pooling,
+concatenation, reshaping, dropout, multiplication) is not kept; ``ActivationStore.get``
+recomputes it on demand from the kept outputs it depends on, which are exact float32 copies
+taken when the node ran (so later in-place operations cannot change them). Everything else
+(convolutions, linear layers, residual additions, the input, ...) is copied while it fits the
+budget; for recorder graphs every node is. Nodes that do not fit are reported as evicted, and
+:func:`capture` recomputes them with a forward pass.
+"""
+from __future__ import annotations
+
+import difflib
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import torch
+import torchvision.transforms.functional as TF
+from PIL import Image
+from torch import nn
+from torch.fx import Graph, GraphModule, Interpreter, Node
+
+from cnnviz import graph as g
+from cnnviz import trace, zoo
+from cnnviz.errors import CnnvizError
+from cnnviz.session import LoadedModel
+
+TOP_K = 5
+DEFAULT_BUDGET_BYTES = 512 * 2**20
+# Nodes whose outputs are recomputed from their inputs instead of being kept.
+RECOMPUTED_CATEGORIES = frozenset({
+    g.Category.NORM, g.Category.ACT, g.Category.POOL, g.Category.CONCAT, g.Category.RESHAPE,
+    g.Category.DROPOUT, g.Category.MUL,
+})
+# Integer views of float types: counting non-zero bit patterns is many times faster than
+# comparing floats with zero in torch's CPU kernels.
+_BITS = {torch.float32: torch.int32, torch.float64: torch.int64,
+         torch.float16: torch.int16, torch.bfloat16: torch.int16}
+_SUGGESTIONS = 5
+
+
+class Cancelled(Exception):
+    """A run stopped because its ``cancelled`` callback returned True."""
+
+
+class UnknownLayerError(CnnvizError):
+    """A node name that is not in the model's graph."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An image ready for a network.
+
+    ``tensor``: the network's input, (1, 3, crop, crop) float32, normalised. ``shown``: the
+    same pixels as the network sees them, resized and centre-cropped but not normalised,
+    (crop, crop, 3) uint8.
+    """
+
+    tensor: torch.Tensor
+    shown: np.ndarray
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One class of a prediction."""
+
+    index: int
+    label: str
+    prob: float
+
+
+@dataclass(frozen=True)
+class NodeStats:
+    """Statistics of a node's whole output (batch included).
+
+    ``zero_fraction`` is the fraction of elements equal to +0.0: the sparsity that ReLU
+    creates. A −0.0 counts as non-zero; it is rare (a Hardswish gives one for some inputs
+    below −3).
+    """
+
+    mean: float
+    max: float
+    min: float
+    zero_fraction: float
+
+
+class ActivationStore:
+    """Node outputs of one run, kept within a byte budget.
+
+    It holds torch tensors: call it on the torch worker thread. :meth:`get` returns a new
+    float32 array each time, with the batch dimension removed: (C, H, W) for feature maps,
+    (F,) for vectors, (T, C) for tokens. A node whose output is a tuple shows its first tensor.
+    """
+
+    def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
+        self.budget_bytes = budget_bytes
+        self._kept: dict[str, Any] = {}  # node outputs, tensors copied (tuples keep their shape)
+        self._aliases: dict[str, str] = {}
+        self._evicted: list[str] = []
+        self._bytes = 0
+        self._plan: _FxPlan | None = None
+        weakref.finalize(self, _buffers.release, self._kept)
+
+    def get(self, name: str) -> np.ndarray | None:
+        """The node's output (recomputed if it was not kept), or None if it is not available."""
+        tensor = self._tensor(name)
+        if tensor is None:
+            return None
+        if tensor.dim() > 0 and tensor.shape[0] == 1:
+            tensor = tensor[0]
+        return tensor.to(torch.float32, copy=True).numpy()
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        name = self._aliases.get(name, name)
+        return name in self._kept or (
+            self._plan is not None and self._plan.can_recompute(name, self._kept))
+
+    @property
+    def bytes_used(self) -> int:
+        """Bytes of the kept outputs."""
+        return self._bytes
+
+    @property
+    def evicted(self) -> tuple[str, ...]:
+        """Nodes that would have been kept but did not fit the budget."""
+        return tuple(self._evicted)
+
+    def _keep(self, name: str, value: Any) -> None:
+        size = sum(tensor.nbytes for tensor in _tensors(value))
+        if self._bytes + size > self.budget_bytes:
+            self._evicted.append(name)
+            return
+        self._kept[name] = _map_tensors(value, lambda tensor: _buffers.take(tensor).copy_(tensor))
+        self._bytes += size
+
+    def _tensor(self, name: str) -> torch.Tensor | None:
+        name = self._aliases.get(name, name)
+        if name in self._kept:
+            return _first_tensor(self._kept[name])
+        if self._plan is None:
+            return None
+        with torch.inference_mode():
+            return self._plan.recompute(name, self._kept)
+
+
+class _BufferPool:
+    """Buffers of the last store that was freed, for the next run to copy outputs into.
+
+    Writing into new memory costs a page fault every 4 KiB, which on a virtual machine takes
+    longer than the copy itself; reused buffers are already mapped. Stores only hand out
+    copies, so a buffer is reused only once its store is gone.
+    """
+
+    def __init__(self) -> None:
+        self._free: dict[tuple[tuple[int, ...], torch.dtype], list[torch.Tensor]] = {}
+        self._lock = threading.RLock()  # stores are freed on whichever thread drops them last
+
+    def take(self, like: torch.Tensor) -> torch.Tensor:
+        """A contiguous buffer of the shape and type of ``like``, reused where possible."""
+        with self._lock:
+            free = self._free.get((tuple(like.shape), like.dtype))
+            if free:
+                return free.pop()
+        return torch.empty(like.shape, dtype=like.dtype)
+
+    def release(self, kept: dict[str, Any]) -> None:
+        """Offer a freed store's buffers, in place of the ones offered before."""
+        free: dict[tuple[tuple[int, ...], torch.dtype], list[torch.Tensor]] = {}
+        for buffer in _tensors(list(kept.values())):
+            free.setdefault((tuple(buffer.shape), buffer.dtype), []).append(buffer)
+        with self._lock:
+            self._free = free
+
+
+_buffers = _BufferPool()
+
+
+@dataclass
+class RunResult:
+    """What one recorded forward pass found.
+
+    ``timings_ms``: per node, see the module docstring for what a time includes.
+    ``total_ms``: their sum, the forward pass without the recording. ``peak_bytes``: the
+    most memory the kept activations held.
+    """
+
+    top: list[Prediction]
+    probabilities: np.ndarray
+    stats: dict[str, NodeStats]
+    timings_ms: dict[str, float]
+    total_ms: float
+    activations: ActivationStore
+    peak_bytes: int
+
+
+def prepare(image: Image.Image, preprocessing: zoo.Preprocessing) -> Prepared:
+    """Resize, centre-crop and normalise as torchvision's weight transforms do, bit for bit."""
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    resized = TF.resize(rgb, [preprocessing.resize_size],
+                        interpolation=TF.InterpolationMode(preprocessing.interpolation),
+                        antialias=True)
+    cropped = TF.center_crop(resized, [preprocessing.crop_size])
+    tensor = TF.convert_image_dtype(TF.pil_to_tensor(cropped), torch.float)
+    tensor = TF.normalize(tensor, list(preprocessing.mean), list(preprocessing.std))
+    return Prepared(tensor.unsqueeze(0), np.array(cropped, dtype=np.uint8))
+
+
+def run(loaded: LoadedModel, prepared: Prepared, categories: list[str] | None, *,
+        budget_bytes: int = DEFAULT_BUDGET_BYTES,
+        cancelled: Callable[[], bool] | None = None) -> RunResult:
+    """One recorded forward pass in eval mode (module docstring). Raises Cancelled."""
+    model, graph = loaded.model, loaded.graph
+    model.eval()
+    store = ActivationStore(budget_bytes)
+    input_name, output_name = _input_node(graph), _output_node(graph)
+    with torch.inference_mode():
+        if graph.graph[g.TRACER] == trace.FX:
+            plan = _plan(model, graph)
+            recording = _Recording(store, plan.recomputed, cancelled)
+            recording(input_name, prepared.tensor, 0.0)
+            output = plan.forward(prepared.tensor, recording)
+            store._plan = plan
+        else:
+            recording = _Recording(store, frozenset(), cancelled)
+            recording(input_name, prepared.tensor, 0.0)
+            output = trace.record_run(model, prepared.tensor, recording)
+        recording.alias(output_name, output, next(iter(graph.predecessors(output_name)), None))
+        probabilities = _probabilities(output)
+        stats = recording.statistics.result()
+    return RunResult(
+        top=top_predictions(probabilities, categories), probabilities=probabilities,
+        stats=stats, timings_ms=recording.timings_ms,
+        total_ms=sum(recording.timings_ms.values()), activations=store,
+        peak_bytes=store.bytes_used)
+
+
+def predict(loaded: LoadedModel, prepared: Prepared) -> np.ndarray:
+    """Class probabilities from one plain forward pass, nothing recorded."""
+    loaded.model.eval()
+    with torch.inference_mode():
+        return _probabilities(loaded.model(prepared.tensor))
+
+
+def top_predictions(probabilities: np.ndarray, categories: list[str] | None,
+                    k: int = TOP_K) -> list[Prediction]:
+    """The ``k`` most probable classes, most probable first."""
+    order = np.argsort(-probabilities, kind="stable")[:k]
+    return [Prediction(int(i), _label(categories, int(i)), float(probabilities[i]))
+            for i in order]
+
+
+def capture(loaded: LoadedModel, prepared: Prepared, node_name: str) -> np.ndarray:
+    """One node's output for the image, float32 with the batch dimension included."""
+    find_node(loaded.graph, node_name)
+    loaded.model.eval()
+    with torch.inference_mode():
+        tensor, _ = forward_exposing(loaded.model, loaded.graph, prepared.tensor, node_name)
+    return tensor.to(torch.float32, copy=True).numpy()
+
+
+def forward_exposing(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor, node_name: str,
+                     track_gradient: bool = False) -> tuple[torch.Tensor, Any]:
+    """Run ``model`` on ``tensor`` and return (the node's output, the model's output).
+
+    Runs in the caller's grad mode. With ``track_gradient`` (fx-traced graphs) the returned
+    tensor is a leaf that requires grad and the rest of the network works on a copy of it,
+    so the class score can be differentiated with respect to it even where later layers
+    work in place. Otherwise it is a copy taken when the node ran.
+    """
+    exposing = _Exposing(node_name, track_gradient)
+    if node_name == _input_node(graph):
+        tensor = exposing(node_name, tensor, 0.0)
+    if graph.graph[g.TRACER] == trace.FX:
+        output = _plan(model, graph).forward(tensor, exposing)
+    else:
+        output = trace.record_run(model, tensor, exposing)
+    if node_name == _output_node(graph):
+        exposing(node_name, output, 0.0)
+    if exposing.value is None:
+        raise CnnvizError(f"{node_name} did not run for this input")
+    return exposing.value, output
+
+
+def logits(output: Any) -> torch.Tensor:
+    """The class scores in a model's output, as (batch, classes)."""
+    tensor = _first_tensor(output)
+    if tensor is None or tensor.dim() == 0:
+        raise CnnvizError("the model's output holds no class scores")
+    return tensor.reshape(tensor.shape[0], -1)
+
+
+def find_node(graph: nx.DiGraph, name: str) -> dict:
+    """The attributes of node ``name``; UnknownLayerError with the closest names otherwise."""
+    if name in graph:
+        return graph.nodes[name]
+    model = graph.graph.get(g.MODEL, "the model")
+    close = difflib.get_close_matches(name, list(graph.nodes), n=_SUGGESTIONS, cutoff=0.6)
+    if close:
+        raise UnknownLayerError(f"no layer {name!r} in {model}: did you mean {', '.join(close)}?")
+    raise UnknownLayerError(f"no layer {name!r} in {model} "
+                            f"(`cnnviz summary {model}` lists the layer names)")
+
+
+def concat_sources(graph: nx.DiGraph, name: str) -> list[tuple[str, int]]:
+    """The inputs of a concatenation in argument order, each with the channels it contributes.
+
+    Channels are sizes along the concatenated dimension (1 per input for ``stack``). An input
+    passed twice appears once, as the graph has one edge per pair of nodes.
+    """
+    attrs = find_node(graph, name)
+    if attrs[g.CATEGORY] != g.Category.CONCAT:
+        raise CnnvizError(f"{name} is a {attrs[g.MODULE_TYPE]}, not a concatenation")
+    dim = attrs[g.CONFIG].get("dim", 0)
+    stacked = attrs[g.MODULE_TYPE] == "stack"
+    return [(source, 1 if stacked else shape[dim])
+            for source, _, shape in graph.in_edges(name, data=g.SHAPE)]
+
+
+# --------------------------------------------------------------------------------------------
+# Observers: called after each node with (name, output, seconds); they return the value the
+# rest of the network gets.
+
+Observer = Callable[[str, Any, float], Any]
+
+
+class _Recording:
+    """A run's observer: timing, statistics and (for the nodes not recomputed) a copy."""
+
+    def __init__(self, store: ActivationStore, recomputed: frozenset[str],
+                 cancelled: Callable[[], bool] | None) -> None:
+        self.store = store
+        self.timings_ms: dict[str, float] = {}
+        self.statistics = _Statistics()
+        self._recomputed = recomputed
+        self._cancelled = cancelled
+
+    def __call__(self, name: str, value: Any, seconds: float) -> Any:
+        if self._cancelled is not None and self._cancelled():
+            raise Cancelled(f"cancelled at {name}")
+        self.timings_ms[name] = seconds * 1e3
+        tensor = _first_tensor(value)
+        if tensor is not None:
+            self.statistics.add(name, tensor)
+            if name not in self._recomputed:
+                self.store._keep(name, value)
+        return value
+
+    def alias(self, name: str, value: Any, source: str | None) -> None:
+        """A node that passes on the output of ``source`` (the graph's output node)."""
+        self.timings_ms[name] = 0.0
+        tensor = _first_tensor(value)
+        if tensor is not None:
+            self.statistics.add(name, tensor)
+            if source is not None:
+                self.store._aliases[name] = source
+
+
+class _Exposing:
+    """An observer that hands out one node's output (see ``forward_exposing``)."""
+
+    def __init__(self, name: str, track_gradient: bool) -> None:
+        self.name, self.track_gradient = name, track_gradient
+        self.value: torch.Tensor | None = None
+
+    def __call__(self, name: str, value: Any, seconds: float) -> Any:
+        if name != self.name:
+            return value
+        tensor = _first_tensor(value)
+        if tensor is None:
+            raise CnnvizError(f"{name} outputs no tensor")
+        if not self.track_gradient or tensor is not value:
+            self.value = tensor.clone()
+            return value
+        self.value = value.detach().requires_grad_()
+        return self.value.clone()
+
+
+class _Statistics:
+    """Per-node mean, min, max and zero count, gathered as tensors and read once at the end."""
+
+    def __init__(self) -> None:
+        self._names: list[str] = []
+        self._sizes: list[int] = []
+        self._low: list[torch.Tensor] = []
+        self._high: list[torch.Tensor] = []
+        self._sums: list[torch.Tensor] = []
+        self._nonzero: list[torch.Tensor] = []
+
+    def add(self, name: str, tensor: torch.Tensor) -> None:
+        if tensor.numel() == 0:
+            return
+        if tensor.dtype not in _BITS:
+            tensor = tensor.float()
+        low, high = torch.aminmax(tensor)
+        self._names.append(name)
+        self._sizes.append(tensor.numel())
+        self._low.append(low.float())
+        self._high.append(high.float())
+        self._sums.append(tensor.sum(dtype=torch.float32))
+        self._nonzero.append(torch.count_nonzero(tensor.view(_BITS[tensor.dtype])))
+
+    def result(self) -> dict[str, NodeStats]:
+        if not self._names:
+            return {}
+        low, high, sums, nonzero = (torch.stack(values).tolist() for values in
+                                    (self._low, self._high, self._sums, self._nonzero))
+        return {name: NodeStats(mean=total / size, max=top, min=bottom,
+                                zero_fraction=(size - count) / size)
+                for name, size, bottom, top, total, count
+                in zip(self._names, self._sizes, low, high, sums, nonzero)}
+
+
+# --------------------------------------------------------------------------------------------
+# torch.fx: a probed copy of the graph for runs, the plain one for recomputing single nodes
+
+
+class _FxPlan:
+    """A model's fx graph, plain and with a probe after every node of the cnnviz graph."""
+
+    def __init__(self, model: nn.Module, graph: nx.DiGraph) -> None:
+        self.reference = trace.fx_module(model)
+        self.recomputed = frozenset(name for name, category in graph.nodes(data=g.CATEGORY)
+                                    if category in RECOMPUTED_CATEGORIES)
+        self._graph_nodes = frozenset(graph.nodes)
+        self._nodes = {node.name: node for node in self.reference.graph.nodes}
+        probed = Graph()
+        probed.output(probed.graph_copy(self.reference.graph, {}))
+        for node in list(probed.nodes):
+            if node.name in graph and node.op not in ("placeholder", "output"):
+                with probed.inserting_after(node):
+                    probe = probed.call_function(self._probe, (node.name, node))
+                node.replace_all_uses_with(probe)
+                probe.args = (node.name, node)
+        self.probed = GraphModule(self.reference, probed)
+        self._interpreter = Interpreter(self.reference)
+        self._observer: Observer | None = None
+        self._resume = 0.0
+
+    def forward(self, tensor: torch.Tensor, observer: Observer) -> Any:
+        """Run the probed graph, calling ``observer`` after every graph node."""
+        self._observer = observer
+        self._resume = time.perf_counter()
+        try:
+            return self.probed(tensor)
+        finally:
+            self._observer = None
+
+    def _probe(self, name: str, value: Any) -> Any:
+        seconds = time.perf_counter() - self._resume
+        assert self._observer is not None
+        result = self._observer(name, value, seconds)
+        self._resume = time.perf_counter()
+        return result
+
+    def can_recompute(self, name: str, seeds: Mapping[str, Any]) -> bool:
+        """Whether ``name`` follows from the ``seeds`` through recomputable nodes only."""
+        return name in self._nodes and self._needed(self._nodes[name], seeds) is not None
+
+    def recompute(self, name: str, seeds: Mapping[str, Any]) -> torch.Tensor | None:
+        """Node ``name``'s output recomputed from the seeds' outputs, or None if impossible."""
+        target = self._nodes.get(name)
+        needed = None if target is None else self._needed(target, seeds)
+        if target is None or needed is None:
+            return None
+        environment = self._interpreter.env
+        try:
+            for node in self.reference.graph.nodes:
+                if node.name in seeds and node in needed:
+                    # copies: in-place operations must not change the store
+                    environment[node] = _map_tensors(seeds[node.name], torch.clone)
+                elif node in needed:
+                    environment[node] = self._interpreter.run_node(node)
+            return _first_tensor(environment[target])
+        finally:
+            environment.clear()
+
+    def _needed(self, target: Node, seeds: Mapping[str, Any]) -> set[Node] | None:
+        """The nodes to evaluate for ``target``, seeds included; None when one is missing."""
+        needed: set[Node] = set()
+        pending = [target]
+        while pending:
+            node = pending.pop()
+            if node in needed:
+                continue
+            needed.add(node)
+            if node.name in seeds:
+                continue
+            if node.op == "placeholder" or (node.name in self._graph_nodes
+                                            and node.name not in self.recomputed):
+                return None
+            pending.extend(node.all_input_nodes)
+        return needed
+
+
+_plans: weakref.WeakKeyDictionary[nn.Module, _FxPlan] = weakref.WeakKeyDictionary()
+
+
+def _plan(model: nn.Module, graph: nx.DiGraph) -> _FxPlan:
+    """The model's plan, built on first use (tracing again takes 0.05–0.3 s)."""
+    plan = _plans.get(model)
+    if plan is None:
+        plan = _plans[model] = _FxPlan(model, graph)
+    return plan
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _input_node(graph: nx.DiGraph) -> str:
+    return next(n for n, category in graph.nodes(data=g.CATEGORY) if category == g.Category.INPUT)
+
+
+def _output_node(graph: nx.DiGraph) -> str:
+    return next(n for n, category in graph.nodes(data=g.CATEGORY)
+                if category == g.Category.OUTPUT)
+
+
+def _tensors(value: Any) -> Iterator[torch.Tensor]:
+    """The tensors in a node's output: a tensor, or tuples and lists of them."""
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _tensors(item)
+
+
+def _first_tensor(value: Any) -> torch.Tensor | None:
+    return next(_tensors(value), None)
+
+
+def _map_tensors(value: Any, function: Callable[[torch.Tensor], torch.Tensor]) -> Any:
+    """``value`` with ``function`` applied to each tensor in it; tuples keep their type."""
+    if isinstance(value, torch.Tensor):
+        return function(value)
+    if isinstance(value, (tuple, list)):
+        items = [_map_tensors(item, function) for item in value]
+        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+    return value
+
+
+def _probabilities(output: Any) -> np.ndarray:
+    scores = logits(output)[0].float()
+    return torch.softmax(scores, dim=0).numpy().astype(np.float32, copy=True)
+
+
+def _label(categories: list[str] | None, index: int) -> str:
+    return categories[index] if categories and index < len(categories) else f"class {index}"

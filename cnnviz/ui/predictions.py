@@ -1,0 +1,74 @@
+"""The top-5 predictions as a bar chart, with a banner while the weights are random."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyqtgraph as pg
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from cnnviz import formatting
+
+RANDOM_WEIGHTS_WARNING = ("Random weights: these predictions are meaningless until pretrained "
+                          "weights or a checkpoint are loaded (Models › Weights).")
+_BAR_COLOUR = "#3f6fb5"
+
+
+class PredictionsView(QWidget):
+    """Horizontal bars, most probable on top, each labelled with its class and probability."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.banner = QLabel(RANDOM_WEIGHTS_WARNING, wordWrap=True, visible=False)
+        self.banner.setStyleSheet("background: #fff3cd; color: #664d03; border: 1px solid #ffe69c;"
+                                  "border-radius: 4px; padding: 4px;")
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setXRange(0, 1, padding=0.02)
+        self.plot.getAxis("bottom").setLabel("probability")
+        self.plot.setMinimumHeight(150)
+        self._bars: list[tuple[str, float]] = []
+        self._items: list[pg.GraphicsObject] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.plot, 1)
+
+    def show_predictions(self, top: Sequence[tuple[int, str, float]], random_weights: bool) -> None:
+        """``top``: (index, label, probability), most probable first."""
+        self.clear()
+        self.banner.setVisible(random_weights)
+        self._bars = [(label, prob) for _, label, prob in top]
+        count = len(self._bars)
+        rows = [count - 1 - i for i in range(count)]  # most probable at the top
+        bars = pg.BarGraphItem(x0=[0] * count, y=rows, height=0.6,
+                               width=[p for _, p in self._bars], brush=_BAR_COLOUR)
+        self.plot.addItem(bars)
+        self._items.append(bars)
+        for row, (label, prob) in zip(rows, self._bars):
+            text = pg.TextItem(f"{label}  {formatting.percent(prob)}", color="#222",
+                               anchor=(0, 0.5))
+            text.setPos(0.01, row)
+            self.plot.addItem(text)
+            self._items.append(text)
+        self.plot.getAxis("left").setTicks([[(r, str(i + 1)) for i, r in enumerate(rows)]])
+        self.plot.setYRange(-0.6, count - 0.4, padding=0)
+
+    def bars(self) -> list[tuple[str, float]]:
+        """What the chart shows: (label, probability), top first."""
+        return list(self._bars)
+
+    def clear(self) -> None:
+        """No predictions (no image yet, or a new model)."""
+        for item in self._items:
+            self.plot.removeItem(item)
+        self._items, self._bars = [], []
+        self.banner.setVisible(False)
+        self.plot.getAxis("left").setTicks([[]])
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        hint = super().sizeHint()
+        hint.setHeight(220)
+        return hint

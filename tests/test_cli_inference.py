@@ -1,0 +1,97 @@
+"""``cnnviz predict`` and ``cnnviz activations``: outputs checked against the model itself."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+
+from cnnviz import images, inference, session, zoo
+from cnnviz.cli import main
+
+CAT = str(images.SAMPLES_DIR / "chelsea.png")
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Random ResNet-18 weights in a file, so the command and the test use the same model."""
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / "resnet18.pt"
+    torch.save(torchvision.models.resnet18().state_dict(), path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def loaded(checkpoint: str) -> session.LoadedModel:
+    return session.load_model("resnet18", checkpoint)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_predict_json_lists_the_most_probable_classes_first(capsys, checkpoint, loaded) -> None:
+    status, out, err = run(capsys, "predict", "resnet18", CAT, "--weights", checkpoint,
+                           "--topk", "3", "--json")
+    assert status == 0 and err == ""
+    result = json.loads(out)
+    assert list(result) == ["model", "image", "top"]
+    assert result["model"] == "resnet18" and result["image"] == CAT
+    assert all(list(entry) == ["index", "label", "prob"] for entry in result["top"])
+    prepared = inference.prepare(images.load_image(CAT), loaded.spec.preprocessing)
+    with torch.inference_mode():
+        expected = torch.topk(torch.softmax(loaded.model(prepared.tensor)[0], 0), 3)
+    categories = zoo.categories("resnet18")
+    assert [e["index"] for e in result["top"]] == expected.indices.tolist()
+    assert [e["label"] for e in result["top"]] == [categories[i] for i in expected.indices]
+    np.testing.assert_allclose([e["prob"] for e in result["top"]], expected.values, rtol=1e-5)
+
+
+def test_predict_prints_a_table(capsys) -> None:
+    status, out, _ = run(capsys, "predict", "resnet18", CAT)
+    lines = out.splitlines()
+    assert status == 0
+    assert lines[0] == f"ResNet-18 (resnet18) · {CAT} · weights: random"
+    assert lines[1].split() == ["class", "index", "probability"]
+    assert len(lines) == 3 + inference.TOP_K + 1 and lines[-1].startswith("Random weights")
+    assert all(line.endswith("%") for line in lines[3:-1])
+
+
+def test_activations_saves_the_layer_output(capsys, checkpoint, loaded, tmp_path: Path) -> None:
+    path = tmp_path / "relu.npy"
+    status, out, err = run(capsys, "activations", "resnet18", CAT, "--layer", "layer2_0_relu",
+                           "-o", str(path), "--weights", checkpoint)
+    assert status == 0 and err == ""
+    assert out.strip() == f"wrote {path}: layer2_0_relu, float32 1×128×28×28"
+    saved = np.load(path)
+    prepared = inference.prepare(images.load_image(CAT), loaded.spec.preprocessing)
+    assert saved.dtype == np.float32 and saved.shape == (1, 128, 28, 28)
+    np.testing.assert_array_equal(saved, inference.capture(loaded, prepared, "layer2_0_relu"))
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["predict", "resnet18", "{text}"], "cannot open {text}: not an image file"),
+    (["predict", "resnet18", CAT, "--topk", "0"], "--topk must be between 1 and 1000, not 0"),
+    (["predict", "resnet18", CAT, "--topk", "1001"], "--topk must be between 1 and 1000"),
+    (["activations", "resnet18", "{missing}", "--layer", "fc", "-o", "{out}"],
+     "cannot open {missing}: no such file"),
+    (["activations", "resnet18", CAT, "--layer", "layer1_0_conv", "-o", "{out}"],
+     "no layer 'layer1_0_conv' in resnet18: did you mean layer1_0_conv2, layer1_0_conv1"),
+    (["activations", "resnet18", CAT, "--layer", "fc", "-o", "{tmp}/nowhere/fc.npy"],
+     "cannot write {tmp}/nowhere/fc.npy: folder {tmp}/nowhere does not exist"),
+])
+def test_bad_input_gives_one_line_on_stderr(capsys, tmp_path: Path, arguments: list[str],
+                                            message: str) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    names = {"text": text, "missing": tmp_path / "gone.jpg", "out": tmp_path / "out.npy",
+             "tmp": tmp_path}
+    status, out, err = run(capsys, *(a.format(**names) for a in arguments))
+    assert status == 1 and out == ""
+    assert err.startswith(f"cnnviz: error: {message.format(**names)}") and err.count("\n") == 1
+    assert not (tmp_path / "out.npy").exists()
