@@ -7,10 +7,11 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QHBoxLayout, QLabel,
-                               QListWidget, QListWidgetItem, QPushButton, QSlider, QVBoxLayout,
-                               QWidget)
+                               QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QSlider,
+                               QVBoxLayout, QWidget)
 
 TOP_PREDICTION = "top prediction"
+PICTURE_SIZE = 190  # pixels: the photo, as the network sees it, fits the panel
 _PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -33,13 +34,14 @@ class InputPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.picture = QLabel("Drop a photo anywhere on the window", alignment=Qt.AlignmentFlag.AlignCenter)
-        self.picture.setMinimumSize(224, 224)
+        self.picture.setFixedHeight(PICTURE_SIZE)
+        self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.picture.setStyleSheet("border: 1px dashed #aaa; color: #777;")
         self.caption = QLabel(wordWrap=True, styleSheet="color: #555")
         self.gallery = QListWidget(viewMode=QListWidget.ViewMode.IconMode, flow=QListWidget.Flow.LeftToRight,
                                    wrapping=False, movement=QListWidget.Movement.Static)
-        self.gallery.setIconSize(QSize(56, 56))
-        self.gallery.setFixedHeight(84)
+        self.gallery.setIconSize(QSize(48, 48))
+        self.gallery.setFixedHeight(72)
         self.gallery.setToolTip("Sample photos (public domain / CC0, see resources/samples)")
         open_button = QPushButton("Open image…")
         open_button.setToolTip("Or drop a file anywhere on the window, or paste (Ctrl+V)")
@@ -63,7 +65,7 @@ class InputPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addWidget(self.gallery)
-        layout.addWidget(self.picture, 1)
+        layout.addWidget(self.picture)
         layout.addWidget(self.caption)
         layout.addWidget(self.gradcam)
         layout.addLayout(cam_row)
@@ -98,7 +100,7 @@ class InputPanel(QWidget):
     def show_image(self, image: np.ndarray, caption: str) -> None:
         """An (H, W, 3) uint8 image: the input, or the input with an overlay."""
         pixmap = pixmap_from_array(image)
-        side = min(self.picture.width(), self.picture.height(), 448)
+        side = PICTURE_SIZE - 4
         self.picture.setPixmap(pixmap.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
                                              Qt.TransformationMode.SmoothTransformation))
         self.picture.setStyleSheet("")

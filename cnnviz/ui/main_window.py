@@ -10,9 +10,11 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication,
                            QKeySequence)
-from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QHBoxLayout,
+from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QFrame,
+                               QHBoxLayout,
                                QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
-                               QProgressBar, QSpinBox, QToolButton, QVBoxLayout, QWidget)
+                               QProgressBar, QScrollArea, QSpinBox, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from cnnviz import __version__, formatting, kernels, session, zoo
 from cnnviz import graph as g
@@ -99,20 +101,23 @@ class MainWindow(QMainWindow):
         photo_column = QWidget()
         photo_layout = QVBoxLayout(photo_column)
         photo_layout.setContentsMargins(0, 0, 0, 0)
-        photo_layout.addWidget(self.photo.input_panel, 3)
-        photo_layout.addWidget(self.photo.predictions, 2)
+        photo_layout.addWidget(self.photo.input_panel)
+        photo_layout.addWidget(self.photo.predictions, 1)
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         models = self._dock("Models", self.picker, left)
         card = self._dock("Model card", self.card, left)
-        photo = self._dock("Photo", photo_column, left)
+        photo_scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        photo_scroll.setWidget(photo_column)
+        photo = self._dock("Photo", photo_scroll, left)
         self.tabifyDockWidget(card, photo)
         photo.raise_()
         inspector = self._dock("Inspector", self.inspector, right)
         feature_maps = self._dock("Feature maps", self.photo.feature_maps, right)
         self.tabifyDockWidget(inspector, feature_maps)
+        inspector.raise_()
         overview_dock = self._dock("Overview", overview, right)
-        self.resizeDocks([models, inspector], [300, 420], Qt.Orientation.Horizontal)
-        self.resizeDocks([models, card, inspector, overview_dock], [300, 600, 640, 260],
+        self.resizeDocks([models, inspector], [300, 430], Qt.Orientation.Horizontal)
+        self.resizeDocks([models, card, inspector, overview_dock], [200, 700, 640, 240],
                          Qt.Orientation.Vertical)
         self.setAcceptDrops(True)
         self.view.setAcceptDrops(False)  # drops anywhere reach the window
@@ -451,5 +456,11 @@ class MainWindow(QMainWindow):
             QApplication.processEvents()
             finish(0 if self.grab().save(path) else 1)
 
-        self.sigDiagramShown.connect(lambda _name: QTimer.singleShot(300, capture))
+        def capture_when_idle() -> None:  # the photo's run and maps follow the diagram
+            if self.worker.is_busy():
+                QTimer.singleShot(100, capture_when_idle)
+            else:
+                QTimer.singleShot(300, capture)
+
+        self.sigDiagramShown.connect(lambda _name: capture_when_idle())
         self.sigLoadFailed.connect(lambda _message: finish(1))

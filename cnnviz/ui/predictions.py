@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from cnnviz import formatting
 
-RANDOM_WEIGHTS_WARNING = ("Random weights: these predictions are meaningless until pretrained "
-                          "weights or a checkpoint are loaded (Models › Weights).")
+RANDOM_WEIGHTS_WARNING = ("Random weights: predictions are meaningless until pretrained weights "
+                          "or a checkpoint are loaded (Weights, under the model list).")
 _BAR_COLOUR = "#3f6fb5"
 
 
@@ -28,7 +28,7 @@ class PredictionsView(QWidget):
         self.plot.hideButtons()
         self.plot.setXRange(0, 1, padding=0.02)
         self.plot.getAxis("bottom").setLabel("probability")
-        self.plot.setMinimumHeight(150)
+        self.plot.setMinimumHeight(130)
         self._bars: list[tuple[str, float]] = []
         self._items: list[pg.GraphicsObject] = []
         layout = QVBoxLayout(self)
@@ -70,5 +70,5 @@ class PredictionsView(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
         hint = super().sizeHint()
-        hint.setHeight(220)
+        hint.setHeight(170)
         return hint
