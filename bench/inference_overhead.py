@@ -59,7 +59,8 @@ def memory(name: str) -> None:
                                  loaded.spec.preprocessing)
     result = inference.run(loaded, prepared, None)
     store = result.activations
-    print(f"{name:14s} {formatting.size_in_bytes(loaded.graph.graph[g.TOTAL_ACTIVATION_BYTES]):>12s} "
+    everything = loaded.graph.graph[g.TOTAL_ACTIVATION_BYTES]
+    print(f"{name:14s} {formatting.size_in_bytes(everything):>12s} "
           f"{formatting.size_in_bytes(result.peak_bytes):>10s} "
           f"{formatting.size_in_bytes(store.budget_bytes):>10s} {len(store.evicted):7d} "
           f"{sum(name in store for name in loaded.graph):5d}/{loaded.graph.number_of_nodes()}")

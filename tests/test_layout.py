@@ -11,7 +11,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 
 import networkx as nx
 import pytest
@@ -500,12 +499,9 @@ def test_layout_is_deterministic(layouts):
     assert len(digests) == 1
 
 
-def test_densenet201_is_fast():
-    graph = SYNTHETIC_MODELS["densenet201"]()
-    start = time.perf_counter()
-    layout = layout_graph(graph)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 2.0  # about 0.3 s on a 2-core machine; a per-edge routing takes > 10 s
+def test_densenet201_lays_out_without_overlaps():
+    """Its speed (about 0.3 s here, against dot's minutes) is measured in bench/."""
+    layout = layout_graph(SYNTHETIC_MODELS["densenet201"]())
     assert overlapping_boxes(layout) == []
 
 
