@@ -529,7 +529,10 @@ def build_model(
     spec = get_spec(name)
     if weights == "pretrained":
         return _build_pretrained(spec, progress).eval()
-    model = torchvision.models.get_model(spec.name, weights=None, **_random_build_options(spec))
+    with torch.random.fork_rng():  # the same random weights every time: reproducible numbers
+        torch.manual_seed(0)
+        model = torchvision.models.get_model(spec.name, weights=None,
+                                             **_random_build_options(spec))
     if weights != "random":
         load_checkpoint(model, weights, model_name=spec.name)
     return model.eval()

@@ -517,3 +517,13 @@ def test_unreadable_checkpoints_give_a_clear_error(
     message = one_line(error)
     assert str(path) in message
     assert expected in message
+
+
+def test_random_weights_are_the_same_every_time() -> None:
+    """Reproducible numbers (predictions, activations) across runs and processes."""
+    first, second = zoo.build_model("resnet18"), zoo.build_model("resnet18")
+    assert torch.equal(first.conv1.weight, second.conv1.weight)
+    assert torch.equal(first.fc.weight, second.fc.weight)
+    state = torch.random.get_rng_state()
+    zoo.build_model("alexnet")
+    assert torch.equal(torch.random.get_rng_state(), state)  # the caller's generator untouched
