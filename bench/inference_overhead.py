@@ -81,7 +81,7 @@ def main() -> None:
     for name in args.models:
         overhead(name, args.repeats)
     print(f"\n{'model':14s} {'all outputs':>12s} {'kept':>10s} {'budget':>10s} {'evicted':>7s} "
-          f"available")
+          f"kept nodes")
     for name in MEMORY:
         memory(name)
 

@@ -26,7 +26,7 @@ _SUGGESTIONS = 5
 
 def grad_cam(loaded: LoadedModel, prepared: Prepared, node_name: str,
              class_index: int) -> np.ndarray:
-    """The Grad-CAM map of ``class_index`` at a layer: (H, W) float32 in [0, 1], H×W the input's."""
+    """Grad-CAM of ``class_index`` at a layer: (H, W) float32 in [0, 1], H×W the input's."""
     return grad_cam_of(loaded.model, loaded.graph, prepared.tensor, node_name, class_index)
 
 

@@ -54,7 +54,7 @@ class ImageError(CnnvizError):
 
 
 def load_image(source: Source) -> Image.Image:
-    """The image in a file (or in ``bytes``) as 8-bit RGB, upright, at most MAX_SIDE pixels wide.
+    """The image in a file (or in ``bytes``) as 8-bit RGB, upright, at most MAX_SIDE on a side.
 
     Raises :class:`ImageError` naming the file for anything that is not a readable image.
     """
@@ -88,9 +88,8 @@ def first_image(paths: list[str]) -> tuple[str, str]:
         except ImageError as error:
             errors.append(error)
             continue
-        note = "" if len(paths) == 1 else \
-            f"{len(paths)} files dropped: showing {os.path.basename(path)}"
-        return path, note
+        shown = os.path.basename(path)
+        return path, f"{len(paths)} files dropped: showing {shown}" if len(paths) > 1 else ""
     if len(paths) == 1:
         raise errors[0]
     names = ", ".join(os.path.basename(p) for p in paths[:3]) + (", …" if len(paths) > 3 else "")

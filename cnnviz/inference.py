@@ -11,20 +11,24 @@ How a run follows the graph's names:
   interpretation overhead. A node's time is the wall time from the end of the previous probe
   to the start of its own: the operation plus the generated code's glue (and any bookkeeping
   fx nodes such as ``size()`` calls before it), never the recording.
-- recorder graphs (``graph.graph["tracer"] == "recorder"``, e.g. ViT and Swin): the recorder
+- recorder graphs (``graph.graph["tracer"] == "recorder"``, e.g. Swin): the recorder
   runs the model again (``trace.record_run``), naming nodes as it did when tracing; a node's
   time is its module's forward (pre-hook to hook) or its function call. The recorder's own
   bookkeeping makes such runs slower than a bare forward, but not the per-node times.
 
-The input and output nodes do no work: their time is 0.
+The input and output nodes do no work: their time is 0. Everything here runs on the torch
+worker thread, one call at a time, except ``ActivationStore.get`` and ``in``: lookups the GUI
+thread may make.
 
-Storage: the output of a node that is cheap to recompute (normalisation, activation, pooling,
-concatenation, reshaping, dropout, multiplication) is not kept; ``ActivationStore.get``
-recomputes it on demand from the kept outputs it depends on, which are exact float32 copies
-taken when the node ran (so later in-place operations cannot change them). Everything else
-(convolutions, linear layers, residual additions, the input, ...) is copied while it fits the
-budget; for recorder graphs every node is. Nodes that do not fit are reported as evicted, and
-:func:`capture` recomputes them with a forward pass.
+Storage: for fx-traced graphs, the output of a node that is cheap to recompute (normalisation,
+activation, pooling, addition, multiplication, concatenation, reshaping, dropout) is not kept.
+The others (convolutions, linear layers, attention, the input, ...) are copied when they run,
+so later in-place operations cannot change them, into buffers reused from run to run, in
+graph order while they fit the budget; for recorder graphs every node is. Nodes that do not
+fit are listed as evicted. ``ActivationStore.get`` returns kept outputs only (a lookup, safe
+on the GUI thread); :func:`capture` recomputes any other node on the worker from what the
+latest run kept (a few milliseconds; tens for the last ReLU of ResNet-152's 36-block stage),
+or, when that run kept too little or was of another image, with a forward pass.
 """
 from __future__ import annotations
 
@@ -53,8 +57,8 @@ TOP_K = 5
 DEFAULT_BUDGET_BYTES = 512 * 2**20
 # Nodes whose outputs are recomputed from their inputs instead of being kept.
 RECOMPUTED_CATEGORIES = frozenset({
-    g.Category.NORM, g.Category.ACT, g.Category.POOL, g.Category.CONCAT, g.Category.RESHAPE,
-    g.Category.DROPOUT, g.Category.MUL,
+    g.Category.NORM, g.Category.ACT, g.Category.POOL, g.Category.ADD, g.Category.MUL,
+    g.Category.CONCAT, g.Category.RESHAPE, g.Category.DROPOUT,
 })
 # Integer views of float types: counting non-zero bit patterns is many times faster than
 # comparing floats with zero in torch's CPU kernels.
@@ -71,7 +75,7 @@ class UnknownLayerError(CnnvizError):
     """A node name that is not in the model's graph."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Prepared:
     """An image ready for a network.
 
@@ -109,9 +113,10 @@ class NodeStats:
 
 
 class ActivationStore:
-    """Node outputs of one run, kept within a byte budget.
+    """Node outputs one run kept, within a byte budget.
 
-    It holds torch tensors: call it on the torch worker thread. :meth:`get` returns a new
+    :meth:`get` and ``in`` only look up what was kept, so they are safe on the GUI thread;
+    :func:`capture` recomputes the other nodes on the torch worker. :meth:`get` returns a new
     float32 array each time, with the batch dimension removed: (C, H, W) for feature maps,
     (F,) for vectors, (T, C) for tokens. A node whose output is a tuple shows its first tensor.
     """
@@ -122,12 +127,15 @@ class ActivationStore:
         self._aliases: dict[str, str] = {}
         self._evicted: list[str] = []
         self._bytes = 0
+        # What the outputs came from, for capture() to recompute nodes from them.
+        self._model: weakref.ref[nn.Module] | None = None
+        self._prepared: Prepared | None = None
         self._plan: _FxPlan | None = None
         weakref.finalize(self, _buffers.release, self._kept)
 
     def get(self, name: str) -> np.ndarray | None:
-        """The node's output (recomputed if it was not kept), or None if it is not available."""
-        tensor = self._tensor(name)
+        """A copy of the node's output if the run kept it, else None."""
+        tensor = _first_tensor(self._kept.get(self._aliases.get(name, name)))
         if tensor is None:
             return None
         if tensor.dim() > 0 and tensor.shape[0] == 1:
@@ -135,11 +143,7 @@ class ActivationStore:
         return tensor.to(torch.float32, copy=True).numpy()
 
     def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str):
-            return False
-        name = self._aliases.get(name, name)
-        return name in self._kept or (
-            self._plan is not None and self._plan.can_recompute(name, self._kept))
+        return isinstance(name, str) and self._aliases.get(name, name) in self._kept
 
     @property
     def bytes_used(self) -> int:
@@ -159,14 +163,14 @@ class ActivationStore:
         self._kept[name] = _map_tensors(value, lambda tensor: _buffers.take(tensor).copy_(tensor))
         self._bytes += size
 
-    def _tensor(self, name: str) -> torch.Tensor | None:
+    def _output(self, model: nn.Module, prepared: Prepared, name: str) -> torch.Tensor | None:
+        """The node's output for this model and image, kept or recomputed from kept outputs."""
+        if self._model is None or self._model() is not model or self._prepared is not prepared:
+            return None
         name = self._aliases.get(name, name)
         if name in self._kept:
             return _first_tensor(self._kept[name])
-        if self._plan is None:
-            return None
-        with torch.inference_mode():
-            return self._plan.recompute(name, self._kept)
+        return None if self._plan is None else self._plan.recompute(name, self._kept)
 
 
 class _BufferPool:
@@ -190,15 +194,19 @@ class _BufferPool:
         return torch.empty(like.shape, dtype=like.dtype)
 
     def release(self, kept: dict[str, Any]) -> None:
-        """Offer a freed store's buffers, in place of the ones offered before."""
+        """Offer a freed store's buffers, if it had any, in place of those offered before."""
         free: dict[tuple[tuple[int, ...], torch.dtype], list[torch.Tensor]] = {}
         for buffer in _tensors(list(kept.values())):
             free.setdefault((tuple(buffer.shape), buffer.dtype), []).append(buffer)
-        with self._lock:
-            self._free = free
+        if free:
+            with self._lock:
+                self._free = free
 
 
 _buffers = _BufferPool()
+
+# The store of the latest run, while its RunResult lives: capture() recomputes from it.
+_latest_store: weakref.ref[ActivationStore] | None = None
 
 
 @dataclass
@@ -234,10 +242,15 @@ def prepare(image: Image.Image, preprocessing: zoo.Preprocessing) -> Prepared:
 def run(loaded: LoadedModel, prepared: Prepared, categories: list[str] | None, *,
         budget_bytes: int = DEFAULT_BUDGET_BYTES,
         cancelled: Callable[[], bool] | None = None) -> RunResult:
-    """One recorded forward pass in eval mode (module docstring). Raises Cancelled."""
+    """One forward pass in eval mode recording every node's time, statistics and output.
+
+    See the module docstring. Raises :class:`Cancelled` once ``cancelled()`` returns True.
+    """
+    global _latest_store
     model, graph = loaded.model, loaded.graph
     model.eval()
     store = ActivationStore(budget_bytes)
+    store._model, store._prepared = weakref.ref(model), prepared
     input_name, output_name = _input_node(graph), _output_node(graph)
     with torch.inference_mode():
         if graph.graph[g.TRACER] == trace.FX:
@@ -253,6 +266,7 @@ def run(loaded: LoadedModel, prepared: Prepared, categories: list[str] | None, *
         recording.alias(output_name, output, next(iter(graph.predecessors(output_name)), None))
         probabilities = _probabilities(output)
         stats = recording.statistics.result()
+    _latest_store = weakref.ref(store)
     return RunResult(
         top=top_predictions(probabilities, categories), probabilities=probabilities,
         stats=stats, timings_ms=recording.timings_ms,
@@ -276,11 +290,18 @@ def top_predictions(probabilities: np.ndarray, categories: list[str] | None,
 
 
 def capture(loaded: LoadedModel, prepared: Prepared, node_name: str) -> np.ndarray:
-    """One node's output for the image, float32 with the batch dimension included."""
+    """One node's output for the image, float32 with the batch dimension included.
+
+    When the latest :func:`run` was of this model and this ``prepared`` image, the output is
+    recomputed from what that run kept (milliseconds); otherwise the network runs again.
+    """
     find_node(loaded.graph, node_name)
     loaded.model.eval()
+    store = _latest_store() if _latest_store is not None else None
     with torch.inference_mode():
-        tensor, _ = forward_exposing(loaded.model, loaded.graph, prepared.tensor, node_name)
+        tensor = None if store is None else store._output(loaded.model, prepared, node_name)
+        if tensor is None:
+            tensor, _ = forward_exposing(loaded.model, loaded.graph, prepared.tensor, node_name)
     return tensor.to(torch.float32, copy=True).numpy()
 
 
@@ -381,28 +402,11 @@ class _Recording:
                 self.store._aliases[name] = source
 
 
-class _Exposing:
-    """An observer that hands out one node's output (see ``forward_exposing``)."""
-
-    def __init__(self, name: str, track_gradient: bool) -> None:
-        self.name, self.track_gradient = name, track_gradient
-        self.value: torch.Tensor | None = None
-
-    def __call__(self, name: str, value: Any, seconds: float) -> Any:
-        if name != self.name:
-            return value
-        tensor = _first_tensor(value)
-        if tensor is None:
-            raise CnnvizError(f"{name} outputs no tensor")
-        if not self.track_gradient or tensor is not value:
-            self.value = tensor.clone()
-            return value
-        self.value = value.detach().requires_grad_()
-        return self.value.clone()
-
-
 class _Statistics:
-    """Per-node mean, min, max and zero count, gathered as tensors and read once at the end."""
+    """Per-node mean, extremes and zero count, kept as 0-dim tensors and read once at the end.
+
+    torch's reductions, not numpy's: they use the intra-op threads, as the network does.
+    """
 
     def __init__(self) -> None:
         self._names: list[str] = []
@@ -420,8 +424,8 @@ class _Statistics:
         low, high = torch.aminmax(tensor)
         self._names.append(name)
         self._sizes.append(tensor.numel())
-        self._low.append(low.float())
-        self._high.append(high.float())
+        self._low.append(low)
+        self._high.append(high)
         self._sums.append(tensor.sum(dtype=torch.float32))
         self._nonzero.append(torch.count_nonzero(tensor.view(_BITS[tensor.dtype])))
 
@@ -434,6 +438,28 @@ class _Statistics:
                                 zero_fraction=(size - count) / size)
                 for name, size, bottom, top, total, count
                 in zip(self._names, self._sizes, low, high, sums, nonzero)}
+
+
+class _Exposing:
+    """An observer that hands out one node's output (see ``forward_exposing``)."""
+
+    def __init__(self, name: str, track_gradient: bool) -> None:
+        self.name, self.track_gradient = name, track_gradient
+        self.value: torch.Tensor | None = None
+
+    def __call__(self, name: str, value: Any, seconds: float) -> Any:
+        if name != self.name:
+            return value
+        tensor = _first_tensor(value)
+        if tensor is None:
+            raise CnnvizError(f"{name} outputs no tensor")
+        if not self.track_gradient:
+            self.value = tensor.clone()
+            return value
+        if tensor is not value:
+            raise CnnvizError(f"{name} outputs several tensors; gradients need a layer with one")
+        self.value = value.detach().requires_grad_()
+        return self.value.clone()
 
 
 # --------------------------------------------------------------------------------------------
@@ -478,15 +504,13 @@ class _FxPlan:
         self._resume = time.perf_counter()
         return result
 
-    def can_recompute(self, name: str, seeds: Mapping[str, Any]) -> bool:
-        """Whether ``name`` follows from the ``seeds`` through recomputable nodes only."""
-        return name in self._nodes and self._needed(self._nodes[name], seeds) is not None
-
     def recompute(self, name: str, seeds: Mapping[str, Any]) -> torch.Tensor | None:
-        """Node ``name``'s output recomputed from the seeds' outputs, or None if impossible."""
-        target = self._nodes.get(name)
-        needed = None if target is None else self._needed(target, seeds)
-        if target is None or needed is None:
+        """Graph node ``name``'s output recomputed from the seeds' outputs, or None."""
+        if name not in self._graph_nodes:
+            return None
+        target = self._nodes[name]
+        needed = self._needed(target, seeds)
+        if needed is None:
             return None
         environment = self._interpreter.env
         try:

@@ -287,7 +287,7 @@ class _LeafTracer(Tracer):
 
 
 def fx_module(model: nn.Module) -> GraphModule:
-    """The model as a torch.fx GraphModule whose node names are the names in ``trace_model``'s graph.
+    """The model as a torch.fx GraphModule, its node names those of ``trace_model``'s graph.
 
     Raises what torch.fx raises for a model it cannot trace (``trace_model`` records those).
     """
@@ -587,7 +587,8 @@ class _Recorder(TorchFunctionMode):
 class _ObservingRecorder(_Recorder):
     """The recorder, also timing each operation and handing its output to a callback."""
 
-    def __init__(self, model: nn.Module, on_node: Callable[[str, torch.Tensor, float], None]) -> None:
+    def __init__(self, model: nn.Module,
+                 on_node: Callable[[str, torch.Tensor, float], None]) -> None:
         super().__init__(model)
         self._on_node = on_node
         self._module_starts: list[float] = []

@@ -64,7 +64,7 @@ def test_palette_transparency_becomes_white(tmp_path: Path) -> None:
 
 
 def test_gif_with_two_frames_shows_the_first(tmp_path: Path) -> None:
-    frames = [Image.new("RGB", (8, 8), RED).convert("P"), Image.new("RGB", (8, 8), GREEN).convert("P")]
+    frames = [Image.new("RGB", (8, 8), colour).convert("P") for colour in (RED, GREEN)]
     path = saved(frames[0], tmp_path / "anim.gif", save_all=True, append_images=frames[1:],
                  duration=100)
     assert Image.open(path).n_frames == 2
@@ -74,7 +74,8 @@ def test_gif_with_two_frames_shows_the_first(tmp_path: Path) -> None:
 @pytest.mark.parametrize("mode", ["L", "1", "CMYK"])
 def test_grey_bilevel_and_cmyk_become_rgb(tmp_path: Path, mode: str) -> None:
     image = Image.new(mode, (4, 4), {"L": 200, "1": 1, "CMYK": (0, 0, 0, 0)}[mode])
-    result = pixels(load_image(saved(image, tmp_path / f"{mode}.{'jpg' if mode == 'CMYK' else 'png'}")))
+    suffix = "jpg" if mode == "CMYK" else "png"
+    result = pixels(load_image(saved(image, tmp_path / f"{mode}.{suffix}")))
     expected = {"L": 200, "1": 255, "CMYK": 255}[mode]
     assert np.abs(result - expected).max() <= 2
 
@@ -169,9 +170,10 @@ def test_bad_inputs_are_reported_by_name(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jpg"
     empty.write_bytes(b"")
     truncated = tmp_path / "cut.jpg"
-    truncated.write_bytes(_encoded(Image.effect_noise((256, 256), 60).convert("RGB"), "JPEG")[:2000])
+    noise = Image.effect_noise((256, 256), 60)
+    truncated.write_bytes(_encoded(noise.convert("RGB"), "JPEG")[:2000])
     truncated_png = tmp_path / "cut.png"
-    truncated_png.write_bytes(_encoded(Image.effect_noise((256, 256), 60), "PNG")[:3000])
+    truncated_png.write_bytes(_encoded(noise, "PNG")[:3000])
     folder = tmp_path / "photos.png"
     folder.mkdir()
     cases = {

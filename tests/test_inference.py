@@ -22,19 +22,31 @@ def photo():
     return images.load_image(images.SAMPLES_DIR / "chelsea.png")
 
 
+def recorded(loaded: session.LoadedModel, prepared: inference.Prepared,
+             categories: list[str] | None = None) -> tuple[inference.RunResult, dict]:
+    """A run, and every node's output: kept ones from its store, the others from capture(),
+    which must recompute them from that store rather than run the network again."""
+    result = run(loaded, prepared, categories)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(inference, "forward_exposing", None)  # calling it would fail
+        outputs = {node: result.activations.get(node) if node in result.activations
+                   else capture(loaded, prepared, node)[0]
+                   for node, shape in loaded.graph.nodes(data=g.OUT_SHAPE) if shape}
+    return result, outputs
+
+
 @pytest.fixture(scope="module")
 def resnet(photo):
     torch.manual_seed(0)
     loaded = session.load_model("resnet18")
     prepared = prepare(photo, loaded.spec.preprocessing)
-    return loaded, prepared, run(loaded, prepared, zoo.categories("resnet18"))
+    return loaded, prepared, *recorded(loaded, prepared, zoo.categories("resnet18"))
 
 
 @pytest.fixture(scope="module")
 def densenet(photo):
     loaded = session.load_model("densenet121")
-    prepared = prepare(photo, loaded.spec.preprocessing)
-    return loaded, run(loaded, prepared, None)
+    return loaded, *recorded(loaded, prepare(photo, loaded.spec.preprocessing))
 
 
 @pytest.mark.parametrize("name", ["resnet50", "inception_v3", "efficientnet_b3"])
@@ -55,7 +67,7 @@ def test_prepare_equals_torchvision_weight_transforms(name: str, sample: str) ->
 
 def test_kept_and_recomputed_outputs_equal_forward_hooks(resnet) -> None:
     """Hooks copy each leaf module's output when it runs, before in-place ReLUs change it."""
-    loaded, prepared, result = resnet
+    loaded, prepared, result, outputs = resnet
     calls: dict[str, list[torch.Tensor]] = {}
     handles = [module.register_forward_hook(
         lambda module, args, output, path=path: calls.setdefault(path, []).append(output.clone()))
@@ -69,32 +81,35 @@ def test_kept_and_recomputed_outputs_equal_forward_hooks(resnet) -> None:
     for node in module_nodes:
         path = loaded.graph.nodes[node][g.TARGET]
         expected = calls[path].pop(0)[0].numpy()
-        assert np.array_equal(result.activations.get(node), expected), node
+        assert np.array_equal(outputs[node], expected), node
+    kinds = {n: loaded.graph.nodes[n][g.CATEGORY] for n in module_nodes}
+    assert {kinds[n] for n in module_nodes if n in result.activations} == {
+        g.Category.CONV, g.Category.LINEAR}
+    assert result.activations.get("layer1_0_bn1") is None  # recomputed by capture()
 
 
 def test_residual_additions_are_the_sums_of_their_inputs(resnet) -> None:
-    loaded, _, result = resnet
-    store = result.activations
+    loaded, _, _, outputs = resnet
     additions = [n for n, c in loaded.graph.nodes(data=g.CATEGORY) if c == g.Category.ADD]
     assert len(additions) == 8
     for node in additions:
         first, second = loaded.graph.predecessors(node)
-        np.testing.assert_array_equal(store.get(node), store.get(first) + store.get(second))
+        np.testing.assert_array_equal(outputs[node], outputs[first] + outputs[second])
 
 
 def test_densenet_concatenations_stack_their_inputs(densenet) -> None:
-    loaded, result = densenet
+    loaded, _, outputs = densenet
     joins = [n for n, c in loaded.graph.nodes(data=g.CATEGORY) if c == g.Category.CONCAT]
     assert len(joins) == 62  # one per dense layer, one closing each block
     for node in joins[::7]:
         sources = concat_sources(loaded.graph, node)
-        parts = [result.activations.get(source) for source, _ in sources]
+        parts = [outputs[source] for source, _ in sources]
         assert [part.shape[0] for part in parts] == [channels for _, channels in sources]
-        np.testing.assert_array_equal(result.activations.get(node), np.concatenate(parts))
+        np.testing.assert_array_equal(outputs[node], np.concatenate(parts))
 
 
 def test_concat_sources_name_the_inputs_and_their_channels(densenet) -> None:
-    loaded, _ = densenet
+    loaded, _, _ = densenet
     assert concat_sources(loaded.graph, "cat_1") == [
         ("features_pool0", 64), ("features_denseblock1_denselayer1_conv2", 32)]
     with pytest.raises(CnnvizError, match="features_conv0 is a Conv2d, not a concatenation"):
@@ -102,13 +117,11 @@ def test_concat_sources_name_the_inputs_and_their_channels(densenet) -> None:
 
 
 def test_stats_equal_numpy_on_the_returned_arrays(resnet) -> None:
-    loaded, _, result = resnet
-    nodes = [n for n, shape in loaded.graph.nodes(data=g.OUT_SHAPE) if shape]
-    assert sorted(result.stats) == sorted(nodes)
+    _, _, result, outputs = resnet
+    assert sorted(result.stats) == sorted(outputs)
     relu = result.stats["layer1_0_relu"]
     assert 0.2 < relu.zero_fraction < 0.8 and relu.min == 0.0
-    for node in nodes:
-        array = result.activations.get(node)
+    for node, array in outputs.items():
         stats = result.stats[node]
         assert stats.min == array.min() and stats.max == array.max(), node
         assert stats.mean == pytest.approx(array.mean(dtype=np.float64),
@@ -117,7 +130,7 @@ def test_stats_equal_numpy_on_the_returned_arrays(resnet) -> None:
 
 
 def test_top5_are_the_most_probable_classes(resnet) -> None:
-    loaded, prepared, result = resnet
+    loaded, prepared, result, _ = resnet
     with torch.inference_mode():
         expected = torch.topk(torch.softmax(loaded.model(prepared.tensor)[0], 0), 5)
     categories = zoo.categories("resnet18")
@@ -129,7 +142,7 @@ def test_top5_are_the_most_probable_classes(resnet) -> None:
 
 
 def test_timings_cover_every_node(resnet) -> None:
-    loaded, _, result = resnet
+    loaded, _, result, _ = resnet
     assert set(result.timings_ms) == set(loaded.graph.nodes)
     work = {n: t for n, t in result.timings_ms.items() if n not in ("x", "output")}
     assert all(t > 0 for t in work.values())
@@ -140,15 +153,16 @@ def test_timings_cover_every_node(resnet) -> None:
 
 
 def test_capture_includes_the_batch_dimension(resnet) -> None:
-    loaded, prepared, result = resnet
+    loaded, prepared, _, outputs = resnet
+    same_pixels = inference.Prepared(prepared.tensor.clone(), prepared.shown)  # runs the network
     for node in ["layer2_0_conv1", "layer2_0_relu", "fc", "output", "x"]:
-        array = capture(loaded, prepared, node)
+        array = capture(loaded, same_pixels, node)
         assert array.dtype == np.float32 and array.shape == loaded.graph.nodes[node][g.OUT_SHAPE]
-        np.testing.assert_array_equal(array[0], result.activations.get(node))
+        np.testing.assert_array_equal(array[0], outputs[node])
 
 
 def test_unknown_layers_are_reported_with_close_names(resnet) -> None:
-    loaded, prepared, result = resnet
+    loaded, prepared, result, _ = resnet
     with pytest.raises(UnknownLayerError, match=r"no layer 'layer1_0_conv' in resnet18: "
                                                 r"did you mean layer1_0_conv2, layer1_0_conv1"):
         capture(loaded, prepared, "layer1_0_conv")
@@ -157,22 +171,24 @@ def test_unknown_layers_are_reported_with_close_names(resnet) -> None:
     assert result.activations.get("zzz") is None and "zzz" not in result.activations
 
 
-def test_a_small_budget_evicts_and_capture_recomputes(resnet) -> None:
-    loaded, prepared, full = resnet
+def test_a_small_budget_evicts_and_capture_recomputes(resnet, monkeypatch) -> None:
+    loaded, prepared, full, outputs = resnet
     budget = 4 * 2**20  # the input and conv1 (3.1 MiB) fit, little else
     result = run(loaded, prepared, None, budget_bytes=budget)
     store = result.activations
     assert result.peak_bytes == store.bytes_used <= budget < full.peak_bytes
-    assert "layer4_1_conv2" in store.evicted and "layer4_1_conv2" not in store
-    assert store.get("layer4_1_conv2") is None and store.get("layer4_1_bn2") is None
-    assert "conv1" in store and "bn1" in store  # early layers fitted
-    np.testing.assert_array_equal(capture(loaded, prepared, "layer4_1_bn2")[0],
-                                  full.activations.get("layer4_1_bn2"))
+    assert "conv1" in store and "layer4_1_conv2" in store.evicted
+    assert store.get("layer4_1_conv2") is None and "layer4_1_conv2" not in store
     assert result.stats == full.stats  # statistics do not depend on what is kept
+    # Evicted, and computed from an evicted output: the network runs again.
+    for node in ["layer4_1_conv2", "layer4_1_bn2"]:
+        np.testing.assert_array_equal(capture(loaded, prepared, node)[0], outputs[node])
+    monkeypatch.setattr(inference, "forward_exposing", None)
+    np.testing.assert_array_equal(capture(loaded, prepared, "bn1")[0], outputs["bn1"])
 
 
 def test_cancelling_stops_at_the_next_node(resnet) -> None:
-    loaded, prepared, _ = resnet
+    loaded, prepared, _, _ = resnet
     polls = []
 
     def cancelled() -> bool:
@@ -210,7 +226,7 @@ def test_recorder_traced_models_run_with_their_graph_names(photo) -> None:
     prepared = prepare(photo, loaded.spec.preprocessing)
     result = run(loaded, prepared, None)
     assert set(result.timings_ms) == set(result.stats) == set(graph.nodes)
-    assert all(node in result.activations for node in graph)
+    assert all(node in result.activations for node in graph)  # the recorder keeps everything
     conv = model.conv(prepared.tensor).detach()
     np.testing.assert_array_equal(result.activations.get("conv"), conv[0].numpy())
     np.testing.assert_array_equal(result.activations.get("relu"), conv.relu()[0].numpy())

@@ -23,7 +23,7 @@ from cnnviz.ui.feature_maps import FeatureMaps
 from cnnviz.ui.graph_view import GraphView
 from cnnviz.ui.input_panel import InputPanel
 from cnnviz.ui.predictions import PredictionsView
-from cnnviz.ui.workers import JobContext, TorchWorker
+from cnnviz.ui.workers import JobCancelled, JobContext, TorchWorker
 
 RUN_JOB, CAPTURE_JOB, GRADCAM_JOB = "run", "capture", "gradcam"
 DEFAULT_SAMPLE = "chelsea.png"  # a tabby cat: a class every ImageNet model knows
@@ -95,8 +95,11 @@ class PhotoController(QObject):
             image = images.load_image(source)
             context.check()
             prepared = inference.prepare(image, loaded.spec.preprocessing)
-            result = inference.run(loaded, prepared, zoo.categories(loaded.spec.name),
-                                   cancelled=context.cancelled)
+            try:
+                result = inference.run(loaded, prepared, zoo.categories(loaded.spec.name),
+                                       cancelled=context.cancelled)
+            except inference.Cancelled as cancelled:  # a newer photo or model took over
+                raise JobCancelled from cancelled
             return Photo(source, label, loaded, prepared, result), note
 
         self._worker.submit(RUN_JOB, task)
