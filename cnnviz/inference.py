@@ -36,7 +36,7 @@ import difflib
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,7 @@ from torch.fx import Graph, GraphModule, Interpreter, Node
 
 from cnnviz import graph as g
 from cnnviz import trace, zoo
+from cnnviz.trace import tensors_in
 from cnnviz.errors import CnnvizError
 from cnnviz.session import LoadedModel
 
@@ -156,11 +157,11 @@ class ActivationStore:
         return tuple(self._evicted)
 
     def _keep(self, name: str, value: Any) -> None:
-        size = sum(tensor.nbytes for tensor in _tensors(value))
+        size = sum(tensor.nbytes for tensor in tensors_in(value))
         if self._bytes + size > self.budget_bytes:
             self._evicted.append(name)
             return
-        self._kept[name] = _map_tensors(value, lambda tensor: _buffers.take(tensor).copy_(tensor))
+        self._kept[name] = _maptensors_in(value, lambda tensor: _buffers.take(tensor).copy_(tensor))
         self._bytes += size
 
     def _output(self, model: nn.Module, prepared: Prepared, name: str) -> torch.Tensor | None:
@@ -196,7 +197,7 @@ class _BufferPool:
     def release(self, kept: dict[str, Any]) -> None:
         """Offer a freed store's buffers, if it had any, in place of those offered before."""
         free: dict[tuple[tuple[int, ...], torch.dtype], list[torch.Tensor]] = {}
-        for buffer in _tensors(list(kept.values())):
+        for buffer in tensors_in(list(kept.values())):
             free.setdefault((tuple(buffer.shape), buffer.dtype), []).append(buffer)
         if free:
             with self._lock:
@@ -517,7 +518,7 @@ class _FxPlan:
             for node in self.reference.graph.nodes:
                 if node.name in seeds and node in needed:
                     # copies: in-place operations must not change the store
-                    environment[node] = _map_tensors(seeds[node.name], torch.clone)
+                    environment[node] = _maptensors_in(seeds[node.name], torch.clone)
                 elif node in needed:
                     environment[node] = self._interpreter.run_node(node)
             return _first_tensor(environment[target])
@@ -565,25 +566,16 @@ def _output_node(graph: nx.DiGraph) -> str:
                 if category == g.Category.OUTPUT)
 
 
-def _tensors(value: Any) -> Iterator[torch.Tensor]:
-    """The tensors in a node's output: a tensor, or tuples and lists of them."""
-    if isinstance(value, torch.Tensor):
-        yield value
-    elif isinstance(value, (tuple, list)):
-        for item in value:
-            yield from _tensors(item)
-
-
 def _first_tensor(value: Any) -> torch.Tensor | None:
-    return next(_tensors(value), None)
+    return next(tensors_in(value), None)
 
 
-def _map_tensors(value: Any, function: Callable[[torch.Tensor], torch.Tensor]) -> Any:
+def _maptensors_in(value: Any, function: Callable[[torch.Tensor], torch.Tensor]) -> Any:
     """``value`` with ``function`` applied to each tensor in it; tuples keep their type."""
     if isinstance(value, torch.Tensor):
         return function(value)
     if isinstance(value, (tuple, list)):
-        items = [_map_tensors(item, function) for item in value]
+        items = [_maptensors_in(item, function) for item in value]
         return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
     return value
 

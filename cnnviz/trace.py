@@ -495,7 +495,7 @@ class _Recorder(TorchFunctionMode):
         self._produced(tensor, "x")
 
     def record_output(self, output: Any) -> None:
-        sources = self._sources(list(_tensors_in(output)))
+        sources = self._sources(list(tensors_in(output)))
         self.builder.add_node("output", op="output", target="output", qualname="output",
                               module_type="output", category=g.Category.OUTPUT, config={},
                               in_shapes=[s for _, s in sources],
@@ -516,10 +516,10 @@ class _Recorder(TorchFunctionMode):
         return result
 
     def _record_function(self, func: Callable, args: tuple, kwargs: dict, result: Any) -> None:
-        outputs = list(_tensors_in(result))
+        outputs = list(tensors_in(result))
         if not outputs:
             return
-        inputs = list(_tensors_in((args, kwargs)))
+        inputs = list(tensors_in((args, kwargs)))
         sources = self._sources(inputs)
         params_used = [p for t in inputs for p in self._parameters_behind.get(id(t), [])]
         if not sources:  # not computed from the model's input: charge its parameters onwards
@@ -558,8 +558,8 @@ class _Recorder(TorchFunctionMode):
             self._stack.pop()
 
     def _record_module(self, module: nn.Module, args: tuple, result: Any) -> None:
-        outputs = list(_tensors_in(result))
-        sources = self._sources(list(_tensors_in(args)))
+        outputs = list(tensors_in(result))
+        sources = self._sources(list(tensors_in(args)))
         if not outputs or not sources:
             return
         qualname = self._paths.get(id(module), type(module).__name__)
@@ -641,15 +641,16 @@ class _HookRegistration:
             handle.remove()
 
 
-def _tensors_in(value: Any) -> Iterator[torch.Tensor]:
+def tensors_in(value: Any) -> Iterator[torch.Tensor]:
+    """The tensors in a value: a tensor, or tuples, lists and dicts of them."""
     if isinstance(value, torch.Tensor):
         yield value
     elif isinstance(value, (tuple, list)):
         for item in value:
-            yield from _tensors_in(item)
+            yield from tensors_in(item)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _tensors_in(item)
+            yield from tensors_in(item)
 
 
 def _dtype_name(tensor: torch.Tensor) -> str:

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 import torch
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 
@@ -19,22 +19,6 @@ from cnnviz import graph as g
 from cnnviz.ui.main_window import MainWindow
 
 TIMEOUT = 60_000
-
-
-@pytest.fixture
-def settings(tmp_path) -> QSettings:
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    window = MainWindow(settings=settings, model="resnet18")
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window.session.diagram is not None, timeout=TIMEOUT)
-    yield window
-    window.close()
-    assert not window.worker.is_alive(), "the torch worker outlived the window"
 
 
 def click_node(qtbot, window: MainWindow, name: str, double: bool = False) -> None:

@@ -18,20 +18,6 @@ from cnnviz.ui.predictions import RANDOM_WEIGHTS_WARNING
 TIMEOUT = 60_000
 
 
-@pytest.fixture
-def window(qtbot, tmp_path):
-    from PySide6.QtCore import QSettings
-
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, model="resnet18")
-    qtbot.addWidget(window)
-    window.show()
-    # The app starts with a sample photo already run through the model.
-    qtbot.waitUntil(lambda: window.photo.photo is not None, timeout=TIMEOUT)
-    yield window
-    window.close()
-
-
 def drop(window: MainWindow, *paths) -> QMimeData:
     data = QMimeData()
     data.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
