@@ -238,7 +238,7 @@ def _print_summary(spec: zoo.ModelSpec, graph: nx.DiGraph) -> None:
           f"torchvision reference {formatting.count(reference.num_params)}")
     print(f"Total MACs: {formatting.metric(totals[g.TOTAL_MACS])} "
           f"(FLOPs {formatting.metric(2 * totals[g.TOTAL_MACS])}); "
-          f"torchvision reference {reference.gflops:.3f} G")
+          f"torchvision reference {reference.gflops:.3f}G")
     print(f"Activation memory (all outputs): "
           f"{formatting.size_in_bytes(totals[g.TOTAL_ACTIVATION_BYTES])}")
     note = f" ({totals[g.TRACER_NOTE]})" if totals[g.TRACER_NOTE] else ""

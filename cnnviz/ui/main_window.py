@@ -327,8 +327,9 @@ class MainWindow(QMainWindow):
         loaded = self.session.loaded
         self.inspector.show_node(attrs, loaded.graph.graph,
                                  self.session.block_children(self.session.selection))
-        if attrs[g.OP] == "call_module" and attrs[g.CATEGORY] in (g.Category.CONV,
-                                                                  g.Category.LINEAR):
+        # Convolutions only: a histogram of VGG's 100M-weight linear layer would hold the
+        # worker (and the photo's maps) for seconds.
+        if attrs[g.OP] == "call_module" and attrs[g.CATEGORY] == g.Category.CONV:
             qualname = attrs[g.QUALNAME]
             self.worker.submit(WEIGHTS_JOB,
                                lambda context: kernels.layer_weights(loaded.model, qualname))
