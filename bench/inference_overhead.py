@@ -1,5 +1,8 @@
 """What recording costs: ``inference.run`` against a bare ``model(x)``, and the memory it keeps.
 
+``inference.statistics`` (a pass of its own, run when the diagram is coloured by activation) is
+timed alongside for reference.
+
 Target (issue "Drop a photo"): ``run`` at most 1.15x the bare forward for ResNet-50 and
 DenseNet-121, batch 1, 224 px. Both are timed in this process, interleaved (the order
 alternates every repetition) after warm-up, each under ``torch.inference_mode()``; medians and
@@ -37,20 +40,25 @@ def overhead(name: str, repeats: int) -> None:
     def recorded() -> None:
         inference.run(loaded, prepared, None)
 
-    timings: dict[str, list[float]] = {"bare": [], "run": []}
+    def node_statistics() -> None:
+        inference.statistics(loaded, prepared)
+
+    timings: dict[str, list[float]] = {"bare": [], "run": [], "stats": []}
     for _ in range(WARM_UP):
         bare()
         recorded()
+        node_statistics()
     for repetition in range(repeats):
-        pair = [("bare", bare), ("run", recorded)]
-        for label, function in pair if repetition % 2 == 0 else reversed(pair):
+        kinds = [("bare", bare), ("run", recorded), ("stats", node_statistics)]
+        for label, function in kinds if repetition % 2 == 0 else reversed(kinds):
             start = time.perf_counter()
             function()
             timings[label].append(time.perf_counter() - start)
     bare_ms = 1e3 * statistics.median(timings["bare"])
     run_ms = 1e3 * statistics.median(timings["run"])
+    stats_ms = 1e3 * statistics.median(timings["stats"])
     print(f"{name:14s} {loaded.graph.number_of_nodes():5d} {bare_ms:9.1f} {run_ms:9.1f} "
-          f"{run_ms / bare_ms:7.3f}")
+          f"{run_ms / bare_ms:7.3f} {stats_ms:9.1f} {stats_ms / bare_ms:7.3f}")
 
 
 def memory(name: str) -> None:
@@ -77,7 +85,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{args.repeats} interleaved repetitions after {WARM_UP} warm-up runs")
-    print(f"{'model':14s} {'ops':>5s} {'bare ms':>9s} {'run ms':>9s} {'ratio':>7s}")
+    print(f"{'model':14s} {'ops':>5s} {'bare ms':>9s} {'run ms':>9s} {'ratio':>7s} "
+          f"{'stats ms':>9s} {'ratio':>7s}")
     for name in args.models:
         overhead(name, args.repeats)
     print(f"\n{'model':14s} {'all outputs':>12s} {'kept':>10s} {'budget':>10s} {'evicted':>7s} "

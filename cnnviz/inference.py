@@ -1,8 +1,10 @@
 """Inference on one photo: preprocessing, a recorded forward pass, and single-layer captures.
 
 :func:`run` is one forward pass in eval mode that records, for every node of the model's graph
-(names as in ``cnnviz.graph``), the time it took, statistics of its output and, within a byte
-budget, what the views need to show its feature maps afterwards (:class:`ActivationStore`).
+(names as in ``cnnviz.graph``), the time it took and, within a byte budget, what the views need
+to show its feature maps afterwards (:class:`ActivationStore`). :func:`statistics` (mean,
+extremes and zeros of every node's output) is a pass of its own: reducing every output costs
+more than the rest of the recording together.
 
 How a run follows the graph's names:
 
@@ -22,11 +24,11 @@ thread may make.
 
 Storage: for fx-traced graphs, the output of a node that is cheap to recompute (normalisation,
 activation, pooling, addition, multiplication, concatenation, reshaping, dropout) is not kept.
-The others (convolutions, linear layers, attention, the input, ...) are copied when they run,
-so later in-place operations cannot change them, into buffers reused from run to run, in
-graph order while they fit the budget; for recorder graphs every node is. Nodes that do not
-fit are listed as evicted. ``ActivationStore.get`` returns kept outputs only (a lookup, safe
-on the GUI thread); :func:`capture` recomputes any other node on the worker from what the
+The others (convolutions, linear layers, attention, the input, ...) are kept as they are when
+no later operation can write into them, and otherwise copied when they run (into buffers
+reused from run to run), in graph order while they fit the budget; for recorder graphs every
+node is copied. Nodes that do not fit are listed as evicted. ``ActivationStore.get`` returns
+kept outputs only (a lookup, safe on the GUI thread); :func:`capture` recomputes any other node on the worker from what the
 latest run kept (a few milliseconds; tens for the last ReLU of ResNet-152's 36-block stage),
 or, when that run kept too little or was of another image, with a forward pass.
 """
@@ -60,6 +62,15 @@ DEFAULT_BUDGET_BYTES = 512 * 2**20
 RECOMPUTED_CATEGORIES = frozenset({
     g.Category.NORM, g.Category.ACT, g.Category.POOL, g.Category.ADD, g.Category.MUL,
     g.Category.CONCAT, g.Category.RESHAPE, g.Category.DROPOUT,
+})
+# Nodes that return a new tensor (unless they work in place), not a view of their input.
+FRESH_OUTPUT_CATEGORIES = frozenset({
+    g.Category.CONV, g.Category.LINEAR, g.Category.NORM, g.Category.POOL, g.Category.ADD,
+    g.Category.MUL, g.Category.CONCAT, g.Category.ATTENTION, g.Category.ACT,
+})
+_IN_PLACE_OPERATORS = frozenset({
+    "iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "iand", "ior", "ixor",
+    "ilshift", "irshift", "imatmul", "setitem", "__setitem__",
 })
 # Integer views of float types: counting non-zero bit patterns is many times faster than
 # comparing floats with zero in torch's CPU kernels.
@@ -125,7 +136,6 @@ class ActivationStore:
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
         self.budget_bytes = budget_bytes
         self._kept: dict[str, Any] = {}  # node outputs, tensors copied (tuples keep their shape)
-        self._aliases: dict[str, str] = {}
         self._evicted: list[str] = []
         self._bytes = 0
         # What the outputs came from, for capture() to recompute nodes from them.
@@ -136,7 +146,7 @@ class ActivationStore:
 
     def get(self, name: str) -> np.ndarray | None:
         """A copy of the node's output if the run kept it, else None."""
-        tensor = _first_tensor(self._kept.get(self._aliases.get(name, name)))
+        tensor = _first_tensor(self._kept.get(name))
         if tensor is None:
             return None
         if tensor.dim() > 0 and tensor.shape[0] == 1:
@@ -144,7 +154,7 @@ class ActivationStore:
         return tensor.to(torch.float32, copy=True).numpy()
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self._aliases.get(name, name) in self._kept
+        return isinstance(name, str) and name in self._kept
 
     @property
     def bytes_used(self) -> int:
@@ -156,19 +166,20 @@ class ActivationStore:
         """Nodes that would have been kept but did not fit the budget."""
         return tuple(self._evicted)
 
-    def _keep(self, name: str, value: Any) -> None:
+    def _keep(self, name: str, value: Any, copy: bool) -> None:
+        """Keep a node's output, a copy of it when later operations may change it in place."""
         size = sum(tensor.nbytes for tensor in tensors_in(value))
         if self._bytes + size > self.budget_bytes:
             self._evicted.append(name)
             return
-        self._kept[name] = _maptensors_in(value, lambda tensor: _buffers.take(tensor).copy_(tensor))
+        self._kept[name] = (_maptensors_in(value, lambda tensor: _buffers.take(tensor).copy_(tensor))
+                            if copy else value)
         self._bytes += size
 
     def _output(self, model: nn.Module, prepared: Prepared, name: str) -> torch.Tensor | None:
         """The node's output for this model and image, kept or recomputed from kept outputs."""
         if self._model is None or self._model() is not model or self._prepared is not prepared:
             return None
-        name = self._aliases.get(name, name)
         if name in self._kept:
             return _first_tensor(self._kept[name])
         return None if self._plan is None else self._plan.recompute(name, self._kept)
@@ -198,10 +209,17 @@ class _BufferPool:
         """Offer a freed store's buffers, if it had any, in place of those offered before."""
         free: dict[tuple[tuple[int, ...], torch.dtype], list[torch.Tensor]] = {}
         for buffer in tensors_in(list(kept.values())):
+            if not _owns_its_memory(buffer):
+                continue  # a view kept by reference
             free.setdefault((tuple(buffer.shape), buffer.dtype), []).append(buffer)
         if free:
             with self._lock:
                 self._free = free
+
+
+def _owns_its_memory(tensor: torch.Tensor) -> bool:
+    """Whether the tensor is contiguous and the whole of its storage."""
+    return tensor.is_contiguous() and tensor.untyped_storage().nbytes() == tensor.nbytes
 
 
 _buffers = _BufferPool()
@@ -221,7 +239,6 @@ class RunResult:
 
     top: list[Prediction]
     probabilities: np.ndarray
-    stats: dict[str, NodeStats]
     timings_ms: dict[str, float]
     total_ms: float
     activations: ActivationStore
@@ -252,27 +269,34 @@ def run(loaded: LoadedModel, prepared: Prepared, categories: list[str] | None, *
     model.eval()
     store = ActivationStore(budget_bytes)
     store._model, store._prepared = weakref.ref(model), prepared
-    input_name, output_name = _input_node(graph), _output_node(graph)
     with torch.inference_mode():
         if graph.graph[g.TRACER] == trace.FX:
-            plan = _plan(model, graph)
-            recording = _Recording(store, plan.recomputed, cancelled)
-            recording(input_name, prepared.tensor, 0.0)
-            output = plan.forward(prepared.tensor, recording)
-            store._plan = plan
+            plan = store._plan = _plan(model, graph)
+            recording = _Recording(store, plan.recomputed, plan.kept_by_reference, cancelled)
         else:
-            recording = _Recording(store, frozenset(), cancelled)
-            recording(input_name, prepared.tensor, 0.0)
-            output = trace.record_run(model, prepared.tensor, recording)
-        recording.alias(output_name, output, next(iter(graph.predecessors(output_name)), None))
+            recording = _Recording(store, frozenset(), frozenset(), cancelled)
+        output = _observed_forward(model, graph, prepared.tensor, recording)
         probabilities = _probabilities(output)
-        stats = recording.statistics.result()
     _latest_store = weakref.ref(store)
     return RunResult(
         top=top_predictions(probabilities, categories), probabilities=probabilities,
-        stats=stats, timings_ms=recording.timings_ms,
-        total_ms=sum(recording.timings_ms.values()), activations=store,
-        peak_bytes=store.bytes_used)
+        timings_ms=recording.timings_ms, total_ms=sum(recording.timings_ms.values()),
+        activations=store, peak_bytes=store.bytes_used)
+
+
+def statistics(loaded: LoadedModel, prepared: Prepared,
+               cancelled: Callable[[], bool] | None = None) -> dict[str, NodeStats]:
+    """Every node's output statistics for the image, from a forward pass of their own.
+
+    Kept out of :func:`run`: reducing every output three times costs 0.3–0.5× a forward pass,
+    and only colouring the diagram by activation needs them. Raises :class:`Cancelled` once
+    ``cancelled()`` returns True.
+    """
+    loaded.model.eval()
+    observer = _Statistics(cancelled)
+    with torch.inference_mode():
+        _observed_forward(loaded.model, loaded.graph, prepared.tensor, observer)
+    return observer.result()
 
 
 def predict(loaded: LoadedModel, prepared: Prepared) -> np.ndarray:
@@ -316,17 +340,22 @@ def forward_exposing(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor, 
     work in place. Otherwise it is a copy taken when the node ran.
     """
     exposing = _Exposing(node_name, track_gradient)
-    if node_name == _input_node(graph):
-        tensor = exposing(node_name, tensor, 0.0)
-    if graph.graph[g.TRACER] == trace.FX:
-        output = _plan(model, graph).forward(tensor, exposing)
-    else:
-        output = trace.record_run(model, tensor, exposing)
-    if node_name == _output_node(graph):
-        exposing(node_name, output, 0.0)
+    output = _observed_forward(model, graph, tensor, exposing)
     if exposing.value is None:
         raise CnnvizError(f"{node_name} did not run for this input")
     return exposing.value, output
+
+
+def _observed_forward(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor,
+                      observer: Observer) -> Any:
+    """Run ``model`` on ``tensor`` calling ``observer`` after every node of ``graph``, the
+    input and output nodes included (with 0 s); returns the model's output."""
+    tensor = observer(_input_node(graph), tensor, 0.0)
+    if graph.graph[g.TRACER] == trace.FX:
+        output = _plan(model, graph).forward(tensor, observer)
+    else:
+        output = trace.record_run(model, tensor, observer)
+    return observer(_output_node(graph), output, 0.0)
 
 
 def logits(output: Any) -> torch.Tensor:
@@ -372,44 +401,35 @@ Observer = Callable[[str, Any, float], Any]
 
 
 class _Recording:
-    """A run's observer: timing, statistics and (for the nodes not recomputed) a copy."""
+    """A run's observer: timing, and keeping the outputs not recomputed (by reference where
+    nothing changes them in place later, else as a copy)."""
 
     def __init__(self, store: ActivationStore, recomputed: frozenset[str],
-                 cancelled: Callable[[], bool] | None) -> None:
+                 by_reference: frozenset[str], cancelled: Callable[[], bool] | None) -> None:
         self.store = store
         self.timings_ms: dict[str, float] = {}
-        self.statistics = _Statistics()
         self._recomputed = recomputed
+        self._by_reference = by_reference
         self._cancelled = cancelled
 
     def __call__(self, name: str, value: Any, seconds: float) -> Any:
         if self._cancelled is not None and self._cancelled():
             raise Cancelled(f"cancelled at {name}")
         self.timings_ms[name] = seconds * 1e3
-        tensor = _first_tensor(value)
-        if tensor is not None:
-            self.statistics.add(name, tensor)
-            if name not in self._recomputed:
-                self.store._keep(name, value)
+        if name not in self._recomputed:
+            self.store._keep(name, value, copy=name not in self._by_reference)
         return value
-
-    def alias(self, name: str, value: Any, source: str | None) -> None:
-        """A node that passes on the output of ``source`` (the graph's output node)."""
-        self.timings_ms[name] = 0.0
-        tensor = _first_tensor(value)
-        if tensor is not None:
-            self.statistics.add(name, tensor)
-            if source is not None:
-                self.store._aliases[name] = source
 
 
 class _Statistics:
-    """Per-node mean, extremes and zero count, kept as 0-dim tensors and read once at the end.
+    """An observer of per-node mean, extremes and zero count, kept as 0-dim tensors and read
+    once at the end.
 
     torch's reductions, not numpy's: they use the intra-op threads, as the network does.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, cancelled: Callable[[], bool] | None) -> None:
+        self._cancelled = cancelled
         self._names: list[str] = []
         self._sizes: list[int] = []
         self._low: list[torch.Tensor] = []
@@ -417,9 +437,12 @@ class _Statistics:
         self._sums: list[torch.Tensor] = []
         self._nonzero: list[torch.Tensor] = []
 
-    def add(self, name: str, tensor: torch.Tensor) -> None:
-        if tensor.numel() == 0:
-            return
+    def __call__(self, name: str, value: Any, seconds: float) -> Any:
+        if self._cancelled is not None and self._cancelled():
+            raise Cancelled(f"cancelled at {name}")
+        tensor = _first_tensor(value)
+        if tensor is None or tensor.numel() == 0:
+            return value
         if tensor.dtype not in _BITS:
             tensor = tensor.float()
         low, high = torch.aminmax(tensor)
@@ -428,7 +451,8 @@ class _Statistics:
         self._low.append(low)
         self._high.append(high)
         self._sums.append(tensor.sum(dtype=torch.float32))
-        self._nonzero.append(torch.count_nonzero(tensor.view(_BITS[tensor.dtype])))
+        self._nonzero.append(torch.count_nonzero(tensor.contiguous().view(_BITS[tensor.dtype])))
+        return value
 
     def result(self) -> dict[str, NodeStats]:
         if not self._names:
@@ -476,6 +500,11 @@ class _FxPlan:
                                     if category in RECOMPUTED_CATEGORIES)
         self._graph_nodes = frozenset(graph.nodes)
         self._nodes = {node.name: node for node in self.reference.graph.nodes}
+        categories = dict(graph.nodes(data=g.CATEGORY))
+        modules = dict(self.reference.named_modules())
+        self.kept_by_reference = frozenset(
+            name for name, node in self._nodes.items()
+            if name in categories and not _changed_later(node, categories, modules))
         probed = Graph()
         probed.output(probed.graph_copy(self.reference.graph, {}))
         for node in list(probed.nodes):
@@ -541,6 +570,42 @@ class _FxPlan:
                 return None
             pending.extend(node.all_input_nodes)
         return needed
+
+
+def _changed_later(node: Node, categories: Mapping[str, g.Category],
+                   modules: Mapping[str, nn.Module]) -> bool:
+    """Whether an operation after ``node`` may write into its output (or a view of it).
+
+    Users that make a new tensor (a convolution, an addition, ...) end the search; any other
+    user might return a view, so its users are searched too.
+    """
+    pending, seen = [node], {node}
+    while pending:
+        current = pending.pop()
+        for user in current.users:
+            in_place = _writes_in_place(user, modules)
+            if in_place and user.args and user.args[0] is current:
+                return True
+            if (in_place or categories.get(user.name) not in FRESH_OUTPUT_CATEGORIES) \
+                    and user not in seen:
+                seen.add(user)
+                pending.append(user)
+    return False
+
+
+def _writes_in_place(node: Node, modules: Mapping[str, nn.Module]) -> bool:
+    """Whether an fx node writes into its first argument: ``inplace=True`` modules and
+    calls, ``relu_``-style methods and functions, augmented assignment and item assignment."""
+    if node.op == "call_module":
+        return getattr(modules.get(str(node.target)), "inplace", False) is True
+    if node.op == "call_function":
+        name = getattr(node.target, "__name__", "")
+    elif node.op == "call_method":
+        name = str(node.target)
+    else:
+        return False
+    return (node.kwargs.get("inplace") is True or name in _IN_PLACE_OPERATORS
+            or (name.endswith("_") and not name.endswith("__")))
 
 
 _plans: weakref.WeakKeyDictionary[nn.Module, _FxPlan] = weakref.WeakKeyDictionary()

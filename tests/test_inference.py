@@ -117,16 +117,67 @@ def test_concat_sources_name_the_inputs_and_their_channels(densenet) -> None:
 
 
 def test_stats_equal_numpy_on_the_returned_arrays(resnet) -> None:
-    _, _, result, outputs = resnet
-    assert sorted(result.stats) == sorted(outputs)
-    relu = result.stats["layer1_0_relu"]
+    loaded, prepared, _, outputs = resnet
+    stats = inference.statistics(loaded, prepared)
+    assert sorted(stats) == sorted(outputs)
+    relu = stats["layer1_0_relu"]
     assert 0.2 < relu.zero_fraction < 0.8 and relu.min == 0.0
     for node, array in outputs.items():
-        stats = result.stats[node]
-        assert stats.min == array.min() and stats.max == array.max(), node
-        assert stats.mean == pytest.approx(array.mean(dtype=np.float64),
-                                           abs=1e-6 * float(np.abs(array).mean()) + 1e-9), node
-        assert stats.zero_fraction == np.count_nonzero(array == 0) / array.size, node
+        assert stats[node].min == array.min() and stats[node].max == array.max(), node
+        assert stats[node].mean == pytest.approx(
+            array.mean(dtype=np.float64), abs=1e-6 * float(np.abs(array).mean()) + 1e-9), node
+        assert stats[node].zero_fraction == np.count_nonzero(array == 0) / array.size, node
+
+
+def test_statistics_can_be_cancelled(resnet) -> None:
+    loaded, prepared, _, _ = resnet
+    with pytest.raises(Cancelled):
+        inference.statistics(loaded, prepared, cancelled=lambda: True)
+
+
+class WritesInPlace(nn.Module):
+    """Convolutions whose outputs later operations change in place, directly or by a view."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv_a, self.conv_b, self.conv_c, self.conv_d = (
+            nn.Conv2d(3 if i == 0 else 4, 4, 3, padding=1) for i in range(4))
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = self.conv_a(x)
+        a.relu_()  # a method
+        b = self.conv_b(a)
+        b.view(-1).add_(1)  # a view of b changed in place
+        c = self.act(self.conv_c(b))  # an inplace=True module
+        d = self.conv_d(c)
+        return nn.functional.relu(d, inplace=True) + d.sum()  # a call with inplace=True
+
+
+def test_outputs_changed_in_place_later_are_kept_as_they_were(photo) -> None:
+    torch.manual_seed(0)
+    model = WritesInPlace().eval()
+    graph = trace_model(model, torch.zeros(1, 3, 32, 32), "writes_in_place")
+    loaded = session.LoadedModel(zoo.get_spec("resnet18"), "random", model, graph)
+    prepared = inference.Prepared(torch.randn(1, 3, 32, 32), np.zeros((32, 32, 3), np.uint8))
+    convolutions = ["conv_a", "conv_b", "conv_c", "conv_d"]
+    outputs = {}
+    handles = [getattr(model, name).register_forward_hook(
+        lambda module, args, output, name=name: outputs.__setitem__(name, output.clone()))
+        for name in convolutions]
+    result = run(loaded, prepared, None)
+    for handle in handles:
+        handle.remove()
+    assert inference._plan(model, graph).kept_by_reference.isdisjoint(convolutions)
+    for name in convolutions:
+        np.testing.assert_array_equal(result.activations.get(name), outputs[name][0].numpy())
+
+
+def test_outputs_nothing_changes_are_kept_without_copying(resnet) -> None:
+    loaded, _, result, _ = resnet
+    plan = inference._plan(loaded.model, loaded.graph)
+    kept = [n for n in loaded.graph if n in result.activations]
+    assert len(kept) == 23 and set(kept) <= plan.kept_by_reference
 
 
 def test_top5_are_the_most_probable_classes(resnet) -> None:
@@ -179,7 +230,6 @@ def test_a_small_budget_evicts_and_capture_recomputes(resnet, monkeypatch) -> No
     assert result.peak_bytes == store.bytes_used <= budget < full.peak_bytes
     assert "conv1" in store and "layer4_1_conv2" in store.evicted
     assert store.get("layer4_1_conv2") is None and "layer4_1_conv2" not in store
-    assert result.stats == full.stats  # statistics do not depend on what is kept
     # Evicted, and computed from an evicted output: the network runs again.
     for node in ["layer4_1_conv2", "layer4_1_bn2"]:
         np.testing.assert_array_equal(capture(loaded, prepared, node)[0], outputs[node])
@@ -225,7 +275,7 @@ def test_recorder_traced_models_run_with_their_graph_names(photo) -> None:
     loaded = session.LoadedModel(zoo.get_spec("resnet18"), "random", model, graph)
     prepared = prepare(photo, loaded.spec.preprocessing)
     result = run(loaded, prepared, None)
-    assert set(result.timings_ms) == set(result.stats) == set(graph.nodes)
+    assert set(result.timings_ms) == set(inference.statistics(loaded, prepared)) == set(graph.nodes)
     assert all(node in result.activations for node in graph)  # the recorder keeps everything
     conv = model.conv(prepared.tensor).detach()
     np.testing.assert_array_equal(result.activations.get("conv"), conv[0].numpy())

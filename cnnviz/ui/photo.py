@@ -25,7 +25,7 @@ from cnnviz.ui.input_panel import InputPanel
 from cnnviz.ui.predictions import PredictionsView
 from cnnviz.ui.workers import JobCancelled, JobContext, TorchWorker
 
-RUN_JOB, CAPTURE_JOB, GRADCAM_JOB = "run", "capture", "gradcam"
+RUN_JOB, CAPTURE_JOB, GRADCAM_JOB, STATS_JOB = "run", "capture", "gradcam", "statistics"
 DEFAULT_SAMPLE = "chelsea.png"  # a tabby cat: a class every ImageNet model knows
 IMAGE_FILES = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 
@@ -68,6 +68,8 @@ class PhotoController(QObject):
         self._cam: tuple[str, np.ndarray] | None = None  # node, heat map
         self._cam_class = ""
         self._colour_by_activation = False
+        self.stats: dict[str, inference.NodeStats] | None = None  # of the photo, when asked for
+        self._stats_job: tuple[Photo, int] | None = None  # the photo and job computing them
         self.input_panel.set_samples(images.sample_images())
         self.feature_maps.clear("Drop a photo to see feature maps")
         self.input_panel.sigSampleChosen.connect(lambda path: self.open(path))
@@ -88,8 +90,8 @@ class PhotoController(QObject):
         if loaded is None:
             return
         label = label or (os.path.basename(source) if isinstance(source, str) else "image")
-        self._worker.cancel(CAPTURE_JOB)
-        self._worker.cancel(GRADCAM_JOB)
+        for kind in (CAPTURE_JOB, GRADCAM_JOB, STATS_JOB):
+            self._worker.cancel(kind)
 
         def task(context: JobContext) -> tuple[Photo, str]:
             image = images.load_image(source)
@@ -147,13 +149,18 @@ class PhotoController(QObject):
         elif kind == GRADCAM_JOB:
             self._cam = result
             self._show_cam()
+        elif kind == STATS_JOB:
+            photo, stats = result
+            if photo is self.photo:
+                self.stats = stats
+                self._colour_diagram()
 
     def _on_job_failed(self, _job_id: int, kind: str, message: str) -> None:
-        if kind in (RUN_JOB, CAPTURE_JOB, GRADCAM_JOB):
+        if kind in (RUN_JOB, CAPTURE_JOB, GRADCAM_JOB, STATS_JOB):
             self.sigMessage.emit(message)
 
     def _show_photo(self, photo: Photo, note: str) -> None:
-        self.photo, self._cam = photo, None
+        self.photo, self._cam, self.stats = photo, None, None
         model = photo.model
         self.predictions.show_predictions(
             [(p.index, p.label, p.prob) for p in photo.result.top],
@@ -244,15 +251,34 @@ class PhotoController(QObject):
         self.sigGradCamShown.emit(node)
 
     def _colour_diagram(self) -> None:
+        """Colours by mean activation magnitude; the statistics are computed when first asked
+        for, on the worker (meanwhile the diagram keeps its category colours)."""
         drawn = self._session.diagram
         if not self._colour_by_activation or self.photo is None or drawn is None:
             self._view.set_node_colors(None)
             return
-        stats = self.photo.result.stats
+        if self.stats is None:
+            self._view.set_node_colors(None)
+            self._request_stats()
+            return
         magnitudes = {}
         for name in drawn.graph:
             node = self._session.producing_node(name)
-            if node in stats:
-                magnitudes[name] = max(abs(stats[node].mean), 0.0)
+            if node in self.stats:
+                magnitudes[name] = abs(self.stats[node].mean)
         self._view.set_node_colors({name: QColor(*rgb)
                                     for name, rgb in diagram.heat_colors(magnitudes).items()})
+
+    def _request_stats(self) -> None:
+        photo = self.photo
+        if self._stats_job is not None and self._stats_job[0] is photo \
+                and self._worker.is_current(self._stats_job[1], STATS_JOB):
+            return  # already on its way
+
+        def task(context: JobContext) -> tuple[Photo, dict[str, inference.NodeStats]]:
+            try:
+                return photo, inference.statistics(photo.model, photo.prepared, context.cancelled)
+            except inference.Cancelled as cancelled:
+                raise JobCancelled from cancelled
+
+        self._stats_job = photo, self._worker.submit(STATS_JOB, task)
