@@ -1,5 +1,5 @@
-"""The ``cnnviz`` command: the app (no command), ``models``, ``summary``, ``export``, ``predict``
-and ``activations``."""
+"""The ``cnnviz`` command: the app (no command), ``models``, ``summary``, ``export``, ``predict``,
+``activations`` and ``bench``."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +12,7 @@ from typing import NoReturn
 import networkx as nx
 import numpy as np
 
-from cnnviz import analysis, diagram, formatting, images, inference, session, zoo
+from cnnviz import analysis, diagram, formatting, images, inference, session, timing, zoo
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 
@@ -72,6 +72,21 @@ def build_parser() -> argparse.ArgumentParser:
                               help="where to write the float32 array (batch dimension included)")
     activations.add_argument("--weights", default="random",
                               help="random (default), pretrained, or a checkpoint file")
+    bench = commands.add_parser("bench", help="time models: total latency and per-layer times")
+    bench.add_argument("models", nargs="+", metavar="MODEL", help="zoo names")
+    bench.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or mps")
+    bench.add_argument("--dtype", default="fp32", choices=list(timing.PRECISIONS),
+                       help="precision (default fp32)")
+    bench.add_argument("--batch", type=int, default=1, help="images per run (default 1)")
+    bench.add_argument("--runs", type=int, default=timing.DEFAULT_RUNS,
+                       help=f"timed runs of each kind (default {timing.DEFAULT_RUNS})")
+    bench.add_argument("--warmup", type=int, default=timing.DEFAULT_WARMUP,
+                       help=f"untimed runs first (default {timing.DEFAULT_WARMUP})")
+    bench.add_argument("--channels-last", action="store_true",
+                       help="channels-last memory format for the model and input")
+    bench.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
+    bench.add_argument("--json", action="store_true",
+                       help="a JSON list on stdout, one object a model")
     return parser
 
 
@@ -93,6 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "activations":
             save_activations(args.model, args.image, args.layer, args.output,
                              weights=args.weights)
+        elif args.command == "bench":
+            settings = timing.BenchSettings(
+                device=args.device, dtype=args.dtype, batch=args.batch, runs=args.runs,
+                warmup=args.warmup, channels_last=args.channels_last, threads=args.threads)
+            bench(args.models, settings, as_json=args.json)
         else:
             export(args.model, args.output, depth=args.depth, scale=args.scale)
     except CnnvizError as error:
@@ -185,6 +205,32 @@ def save_activations(name: str, image_path: str, layer: str, path: str,
     except OSError as error:
         raise CnnvizError(f"cannot write {path}: {error.strerror or error}") from error
     print(f"wrote {path}: {layer}, float32 {formatting.shape(array.shape)}")
+
+
+BENCH_SLOWEST = 5
+
+
+def bench(names: Sequence[str], settings: timing.BenchSettings, as_json: bool = False) -> None:
+    """Time each model; print a table with its slowest layers, or one JSON list at the end."""
+    settings.check()  # an absent device fails before any model is built
+    results = []
+    for name in names:
+        result = timing.benchmark(session.load_model(name), settings)
+        results.append(result)
+        if not as_json:
+            _print_bench(result)
+    if as_json:
+        print(json.dumps([result.to_json() for result in results]))
+
+
+def _print_bench(result: timing.BenchResult) -> None:
+    print(f"{result.model} · {result.settings.describe()} · {len(result.times_ms)} runs")
+    print(f"  median {result.median_ms:.2f} ms (p10 {result.p10_ms:.2f}, p90 {result.p90_ms:.2f})"
+          f" · {result.images_per_s:.1f} images/s")
+    print(f"  per layer: instrumented median {result.instrumented_median_ms:.2f} ms, "
+          f"layers cover {formatting.percent(result.coverage)} of it")
+    for name, ms in result.slowest(BENCH_SLOWEST):
+        print(f"    {name:32s} {ms:8.3f} ms {formatting.percent(result.share(ms)):>7s}")
 
 
 def summary_json(graph: nx.DiGraph) -> dict:

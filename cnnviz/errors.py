@@ -15,3 +15,15 @@ class WeightsError(CnnvizError):
 
 class TraceError(CnnvizError):
     """A model that neither tracer could turn into a graph."""
+
+
+_OUT_OF_MEMORY = ("out of memory", "can't allocate memory", "not enough memory")
+
+
+def out_of_memory_message(error: BaseException, doing: str) -> str | None:
+    """One line for the user when ``error`` is a run out of memory (torch raises RuntimeError
+    subclasses for both CPU and GPU allocators), else None."""
+    text = str(error).lower()
+    if isinstance(error, MemoryError) or any(words in text for words in _OUT_OF_MEMORY):
+        return f"out of memory {doing}: try a smaller batch or input"
+    return None

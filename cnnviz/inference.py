@@ -275,7 +275,7 @@ def run(loaded: LoadedModel, prepared: Prepared, categories: list[str] | None, *
             recording = _Recording(store, plan.recomputed, plan.kept_by_reference, cancelled)
         else:
             recording = _Recording(store, frozenset(), frozenset(), cancelled)
-        output = _observed_forward(model, graph, prepared.tensor, recording)
+        output = observed_forward(model, graph, prepared.tensor, recording)
         probabilities = _probabilities(output)
     _latest_store = weakref.ref(store)
     return RunResult(
@@ -295,7 +295,7 @@ def statistics(loaded: LoadedModel, prepared: Prepared,
     loaded.model.eval()
     observer = _Statistics(cancelled)
     with torch.inference_mode():
-        _observed_forward(loaded.model, loaded.graph, prepared.tensor, observer)
+        observed_forward(loaded.model, loaded.graph, prepared.tensor, observer)
     return observer.result()
 
 
@@ -340,13 +340,13 @@ def forward_exposing(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor, 
     work in place. Otherwise it is a copy taken when the node ran.
     """
     exposing = _Exposing(node_name, track_gradient)
-    output = _observed_forward(model, graph, tensor, exposing)
+    output = observed_forward(model, graph, tensor, exposing)
     if exposing.value is None:
         raise CnnvizError(f"{node_name} did not run for this input")
     return exposing.value, output
 
 
-def _observed_forward(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor,
+def observed_forward(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor,
                       observer: Observer) -> Any:
     """Run ``model`` on ``tensor`` calling ``observer`` after every node of ``graph``, the
     input and output nodes included (with 0 s); returns the model's output."""
