@@ -124,6 +124,11 @@ def layout_json(layout: Layout) -> dict:
     }
 
 
+def heat_value_at(position: float, top: float) -> float:
+    """The value :func:`heat_colors` draws at ``position`` (0..1) of its scale up to ``top``."""
+    return top * position**2
+
+
 def heat_colors(values: dict[str, float]) -> dict[str, tuple[int, int, int]]:
     """Colours for a per-node quantity (activation magnitude, time): pale yellow (low) to
     dark red (high), on a square-root scale so that small values stay distinguishable."""
@@ -133,11 +138,11 @@ def heat_colors(values: dict[str, float]) -> dict[str, tuple[int, int, int]]:
     colors = {}
     for name, value in values.items():
         t = (value / top) ** 0.5 if top > 0 else 0.0
-        colors[name] = _interpolate(_HEAT_STOPS, t)
+        colors[name] = _interpolate(HEAT_STOPS, t)
     return colors
 
 
-_HEAT_STOPS = ((255, 255, 204), (254, 178, 76), (240, 59, 32), (128, 0, 38))
+HEAT_STOPS = ((255, 255, 204), (254, 178, 76), (240, 59, 32), (128, 0, 38))
 
 
 def _interpolate(stops: tuple[tuple[int, int, int], ...], t: float) -> tuple[int, int, int]:

@@ -109,6 +109,24 @@ def precision_problem(device: str, dtype: str) -> str:
 
 
 @dataclass(frozen=True)
+class Capabilities:
+    """What this machine offers: devices, each available device's precision problems ("" when
+    supported), and torch's current CPU thread count."""
+
+    devices: list[Device]
+    problems: dict[str, dict[str, str]]
+    threads: int
+
+
+def capabilities() -> Capabilities:
+    """Probe the devices and their precisions (a tiny network on each; worker thread)."""
+    found = devices()
+    problems = {device.name: {dtype: precision_problem(device.name, dtype) for dtype in PRECISIONS}
+                for device in found if device.available}
+    return Capabilities(found, problems, torch.get_num_threads())
+
+
+@dataclass(frozen=True)
 class BenchSettings:
     """How to run: device, precision, batch size, runs, memory format and CPU threads
     (None: torch's current setting)."""

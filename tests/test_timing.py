@@ -70,10 +70,11 @@ def test_every_node_is_timed_and_the_layers_cover_the_run(resnet_result) -> None
 
 
 def test_the_layers_cover_the_instrumented_run(heavy) -> None:
-    """On a model of few nodes, so that other work on the machine cannot skew the medians
-    (bench/timing_accuracy.py measures the classic models' coverage on an idle machine)."""
-    result = benchmark(heavy, BenchSettings(runs=5, warmup=1))
-    assert 0.9 <= result.coverage <= 1.05
+    """One run, whose nodes' times the probes took from inside its total: they can miss only
+    the probes' own work. (bench/timing_accuracy.py measures the coverage of the medians of
+    many runs on the classic models, on an idle machine.)"""
+    result = benchmark(heavy, BenchSettings(runs=1, warmup=1))
+    assert 0.8 <= result.coverage <= 1.0
 
 
 def test_the_slow_layer_gets_the_time(heavy) -> None:

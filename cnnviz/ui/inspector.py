@@ -113,6 +113,8 @@ class Inspector(QWidget):
         "macs": ("cost", "MACs"), "flops": ("cost", "FLOPs (2 × MACs)"),
         "mac_share": ("cost", "Share of model"),
         "rf": ("rf", "Size"),
+        "time": ("time", "Time"), "time_share": ("time", "Share of run"),
+        "gflops": ("time", "Achieved"),
         "weight_shape": ("weights", "Shape"),
         **{key: ("weights", label) for key, _, label in _STATISTICS},
         "weight_zeros": ("weights", "Zeros"),
@@ -142,7 +144,8 @@ class Inspector(QWidget):
 
         titles = {"layer": "Layer", "config": "Configuration", "tensors": "Tensors",
                   "params": "Parameters", "cost": "Compute", "rf": "Receptive field",
-                  "children": "Operations in this block", "weights": "Weights"}
+                  "time": "Measured time", "children": "Operations in this block",
+                  "weights": "Weights"}
         self._sections = {key: _Section(title, self._mono) for key, title in titles.items()}
         for key, (section, label) in self.FIELDS.items():
             if section != "weights":
@@ -272,7 +275,17 @@ class Inspector(QWidget):
             self._sections[key].show()
         self._sections["config"].setVisible(bool(attrs[g.CONFIG]))
         self._sections["children"].setVisible(bool(children))
+        self._sections["time"].hide()
         self.show_weights(None)
+
+    def show_timing(self, values: dict[str, str] | None, notes: dict[str, str] | None = None,
+                    ) -> None:
+        """Show the measured time of the node (``time``, ``time_share``, ``gflops`` texts, and
+        notes beside them); None hides the section."""
+        self._sections["time"].setVisible(values is not None)
+        for key in ("time", "time_share", "gflops"):
+            self._values[key].setText((values or {}).get(key, ""))
+            self._notes[key].setText((notes or {}).get(key, ""))
 
     def show_weights(self, data: dict | None) -> None:
         """Show the result of ``kernels.layer_weights``; None hides the weights section."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication,
-                           QKeySequence)
+from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropEvent,
+                           QGuiApplication, QKeySequence)
 from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QFrame,
                                QHBoxLayout,
                                QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
@@ -17,17 +17,22 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog
                                QWidget)
 
 from cnnviz import __version__, formatting, kernels, session, zoo
+from cnnviz import diagram as diagrams
 from cnnviz import graph as g
 from cnnviz.session import Diagram, DiagramView, LoadedModel, Session
 from cnnviz.ui.graph_view import GraphView, Legend, Minimap
+from cnnviz.ui.heat_legend import HeatLegend
 from cnnviz.ui.inspector import Inspector
 from cnnviz.ui.model_card import ModelCard
 from cnnviz.ui.model_picker import ModelPicker
 from cnnviz.ui.photo import PhotoController
+from cnnviz.ui.timing_controller import TimingController
 from cnnviz.ui.workers import JobContext, TorchWorker
 
 MODEL_JOB, DIAGRAM_JOB, WEIGHTS_JOB = "model", "diagram", "weights"
 READABLE_SCALE = 0.5  # below this zoom the diagram's labels are hidden
+BY_CATEGORY, BY_ACTIVATION, BY_TIME = range(3)
+COLOURINGS = ["Colour by category", "Colour by activation", "Colour by time"]
 
 
 class MainWindow(QMainWindow):
@@ -75,9 +80,10 @@ class MainWindow(QMainWindow):
             button.clicked.connect(slot)
             toolbar.addWidget(button)
         self.colour_by = QComboBox()
-        self.colour_by.addItems(["Colour by category", "Colour by activation"])
-        self.colour_by.setToolTip("Colour the diagram's layers by their kind, or by the mean "
-                                  "magnitude of their output for the current photo")
+        self.colour_by.addItems(COLOURINGS)
+        self.colour_by.setToolTip("Colour the diagram's layers by their kind, by the mean "
+                                  "magnitude of their output for the current photo, or by "
+                                  "their measured time")
         toolbar.addWidget(self.colour_by)
         toolbar.addStretch(1)
         toolbar.addWidget(self.search)
@@ -96,8 +102,14 @@ class MainWindow(QMainWindow):
         overview_column.setContentsMargins(2, 2, 2, 2)
         self.minimap = Minimap(self.view)
         overview_column.addWidget(self.minimap, 1)
-        overview_column.addWidget(Legend())
-        self.photo = PhotoController(self.worker, self.session, self.view, self)
+        self.legend = Legend()
+        self.heat_legend = HeatLegend()
+        self.heat_legend.hide()
+        overview_column.addWidget(self.legend)
+        overview_column.addWidget(self.heat_legend)
+        self.photo = PhotoController(self.worker, self.session, self)
+        self.timing = TimingController(self.worker, self.session, self.view, self.inspector,
+                                       self)
         photo_column = QWidget()
         photo_layout = QVBoxLayout(photo_column)
         photo_layout.setContentsMargins(0, 0, 0, 0)
@@ -114,6 +126,8 @@ class MainWindow(QMainWindow):
         inspector = self._dock("Inspector", self.inspector, right)
         feature_maps = self._dock("Feature maps", self.photo.feature_maps, right)
         self.tabifyDockWidget(inspector, feature_maps)
+        timing_dock = self._dock("Timing", self.timing.panel, right)
+        self.tabifyDockWidget(feature_maps, timing_dock)
         inspector.raise_()
         overview_dock = self._dock("Overview", overview, right)
         self.resizeDocks([models, inspector], [300, 430], Qt.Orientation.Horizontal)
@@ -187,8 +201,11 @@ class MainWindow(QMainWindow):
         self.photo.sigMessage.connect(self._show_error)
         self.photo.sigPhotoShown.connect(lambda _label: self.error.clear())
         self.photo.sigNote.connect(lambda note: self.statusBar().showMessage(note, 10000))
-        self.colour_by.currentIndexChanged.connect(
-            lambda index: self.photo.set_colour_by_activation(index == 1))
+        self.colour_by.currentIndexChanged.connect(self._recolour)
+        self.photo.sigActivationsChanged.connect(self._recolour)
+        self.timing.sigTimesChanged.connect(self._recolour)
+        self.timing.sigMessage.connect(self._show_error)
+        self.session.subscribe("diagram", self._recolour)
 
     # ---------------------------------------------------------------- requests to the worker
 
@@ -312,6 +329,27 @@ class MainWindow(QMainWindow):
         if not busy:
             self.busy_text.clear()
 
+    def _recolour(self) -> None:
+        """Colour the diagram as the colour-by box says; heat maps get their legend. Values
+        not known yet are asked for (statistics of the photo, a measurement), and the
+        category colours stay until they come."""
+        mode = self.colour_by.currentIndex()
+        values, title, describe = None, "", formatting.metric
+        if mode == BY_ACTIVATION:
+            values, title = self.photo.activation_magnitudes(), "Mean |activation| of the photo"
+        elif mode == BY_TIME:
+            values, title = self.timing.drawn_times(), "Measured time per layer"
+            describe = _milliseconds
+            if values is None:
+                self.timing.ensure_measured()
+        heat = values is not None
+        self.view.set_node_colors({name: QColor(*rgb) for name, rgb in
+                                   diagrams.heat_colors(values).items()} if heat else None)
+        self.legend.setVisible(not heat)
+        self.heat_legend.setVisible(heat)
+        if heat:
+            self.heat_legend.show_scale(title, max(values.values(), default=0.0), describe)
+
     # ---------------------------------------------------------------- user actions
 
     def _on_node_selected(self, name: str) -> None:
@@ -327,6 +365,7 @@ class MainWindow(QMainWindow):
         loaded = self.session.loaded
         self.inspector.show_node(attrs, loaded.graph.graph,
                                  self.session.block_children(self.session.selection))
+        self.timing.show_in_inspector()
         # Convolutions only: a histogram of VGG's 100M-weight linear layer would hold the
         # worker (and the photo's maps) for seconds.
         if attrs[g.OP] == "call_module" and attrs[g.CATEGORY] == g.Category.CONV:
@@ -465,3 +504,7 @@ class MainWindow(QMainWindow):
 
         self.sigDiagramShown.connect(lambda _name: capture_when_idle())
         self.sigLoadFailed.connect(lambda _message: finish(1))
+
+
+def _milliseconds(value: float) -> str:
+    return f"{value:.2f} ms"

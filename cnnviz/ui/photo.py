@@ -12,15 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QBuffer, QIODevice, QObject, Signal
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from cnnviz import diagram, gradcam, images, inference, maps, zoo
+from cnnviz import gradcam, images, inference, maps, zoo
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 from cnnviz.session import LoadedModel, Session
 from cnnviz.ui.feature_maps import FeatureMaps
-from cnnviz.ui.graph_view import GraphView
 from cnnviz.ui.input_panel import InputPanel
 from cnnviz.ui.predictions import PredictionsView
 from cnnviz.ui.workers import JobCancelled, JobContext, TorchWorker
@@ -56,18 +55,17 @@ class PhotoController(QObject):
     sigGradCamShown = Signal(str)  # the node Grad-CAM was computed at
     sigMessage = Signal(str)  # a one-line error for the status bar
     sigNote = Signal(str)  # information, e.g. which of several dropped files is shown
+    sigActivationsChanged = Signal()  # a new photo, or its statistics arrived
 
-    def __init__(self, worker: TorchWorker, session: Session, view: GraphView,
-                 parent: QWidget) -> None:
+    def __init__(self, worker: TorchWorker, session: Session, parent: QWidget) -> None:
         super().__init__(parent)
-        self._worker, self._session, self._view, self._parent = worker, session, view, parent
+        self._worker, self._session, self._parent = worker, session, parent
         self.input_panel = InputPanel()
         self.predictions = PredictionsView()
         self.feature_maps = FeatureMaps()
         self.photo: Photo | None = None
         self._cam: tuple[str, np.ndarray] | None = None  # node, heat map
         self._cam_class = ""
-        self._colour_by_activation = False
         self.stats: dict[str, inference.NodeStats] | None = None  # of the photo, when asked for
         self._stats_job: tuple[Photo, int] | None = None  # the photo and job computing them
         self.input_panel.set_samples(images.sample_images())
@@ -79,7 +77,6 @@ class PhotoController(QObject):
         worker.sigFinished.connect(self._on_job_finished)
         worker.sigFailed.connect(self._on_job_failed)
         session.subscribe("model", self._on_model_change)
-        session.subscribe("diagram", self._on_diagram_change)
         session.subscribe("selection", self._on_selection_change)
 
     # ---------------------------------------------------------------- opening photos
@@ -128,11 +125,6 @@ class PhotoController(QObject):
         if path:
             self.open(path)
 
-    def set_colour_by_activation(self, enabled: bool) -> None:
-        """Colour the diagram by mean activation magnitude instead of by category."""
-        self._colour_by_activation = enabled
-        self._colour_diagram()
-
     # ---------------------------------------------------------------- results
 
     def _on_job_finished(self, _job_id: int, kind: str, result: object) -> None:
@@ -153,7 +145,7 @@ class PhotoController(QObject):
             photo, stats = result
             if photo is self.photo:
                 self.stats = stats
-                self._colour_diagram()
+                self.sigActivationsChanged.emit()
 
     def _on_job_failed(self, _job_id: int, kind: str, message: str) -> None:
         if kind in (RUN_JOB, CAPTURE_JOB, GRADCAM_JOB, STATS_JOB):
@@ -167,7 +159,7 @@ class PhotoController(QObject):
             random_weights=model.weights == "random")
         self.input_panel.show_image(photo.prepared.shown, self._caption(photo))
         self.feature_maps.set_input(photo.prepared.shown)
-        self._colour_diagram()
+        self.sigActivationsChanged.emit()
         self._on_selection_change()
         self.sigPhotoShown.emit(photo.label)
         if note:
@@ -191,9 +183,6 @@ class PhotoController(QObject):
         label = self.photo.label if self.photo else None
         self.photo = None
         self.open(source, label)
-
-    def _on_diagram_change(self) -> None:
-        self._colour_diagram()
 
     def _on_selection_change(self) -> None:
         name = self._session.selection
@@ -250,24 +239,21 @@ class PhotoController(QObject):
         self.input_panel.show_image(blended, f"Grad-CAM for “{self._cam_class}” at {node}")
         self.sigGradCamShown.emit(node)
 
-    def _colour_diagram(self) -> None:
-        """Colours by mean activation magnitude; the statistics are computed when first asked
-        for, on the worker (meanwhile the diagram keeps its category colours)."""
+    def activation_magnitudes(self) -> dict[str, float] | None:
+        """Each drawn node's mean activation magnitude for the photo; None while unknown (the
+        statistics are then computed on the worker and ``sigActivationsChanged`` follows)."""
         drawn = self._session.diagram
-        if not self._colour_by_activation or self.photo is None or drawn is None:
-            self._view.set_node_colors(None)
-            return
+        if self.photo is None or drawn is None:
+            return None
         if self.stats is None:
-            self._view.set_node_colors(None)
             self._request_stats()
-            return
+            return None
         magnitudes = {}
         for name in drawn.graph:
             node = self._session.producing_node(name)
             if node in self.stats:
                 magnitudes[name] = abs(self.stats[node].mean)
-        self._view.set_node_colors({name: QColor(*rgb)
-                                    for name, rgb in diagram.heat_colors(magnitudes).items()})
+        return magnitudes
 
     def _request_stats(self) -> None:
         photo = self.photo
