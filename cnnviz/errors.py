@@ -1,4 +1,8 @@
 """Errors cnnviz reports to the user: each message is one clear, specific line."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class CnnvizError(Exception):
@@ -27,3 +31,16 @@ def out_of_memory_message(error: BaseException, doing: str) -> str | None:
     if isinstance(error, MemoryError) or any(words in text for words in _OUT_OF_MEMORY):
         return f"out of memory {doing}: try a smaller batch or input"
     return None
+
+
+@contextmanager
+def out_of_memory_reported(doing: str) -> Iterator[None]:
+    """Turn running out of memory inside the block into a CnnvizError saying what was being
+    done ("running resnet50 at batch 4096 on cpu"); other errors pass through."""
+    try:
+        yield
+    except (RuntimeError, MemoryError) as error:
+        message = out_of_memory_message(error, doing)
+        if message is None:
+            raise
+        raise CnnvizError(message) from error

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import time
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
@@ -33,7 +34,7 @@ import torch
 from torch import nn
 
 from cnnviz import graph as g
-from cnnviz.errors import CnnvizError, out_of_memory_message
+from cnnviz.errors import CnnvizError, out_of_memory_reported
 from cnnviz.inference import Cancelled, observed_forward
 from cnnviz.session import LoadedModel
 
@@ -196,7 +197,9 @@ class BenchResult:
 
     @property
     def instrumented_median_ms(self) -> float:
-        return float(np.median(self.instrumented_times_ms))
+        """NaN when there were no per-layer runs."""
+        return float(np.median(self.instrumented_times_ms)) if self.instrumented_times_ms \
+            else math.nan
 
     @property
     def coverage(self) -> float:
@@ -247,16 +250,18 @@ def drawn_times(layers_ms: Mapping[str, float], drawn: nx.DiGraph) -> dict[str, 
 Progress = Callable[[float, str], None]
 
 
-def benchmark(loaded: LoadedModel, settings: BenchSettings, *, progress: Progress | None = None,
+def benchmark(loaded: LoadedModel, settings: BenchSettings, *, per_layer: bool = True,
+              progress: Progress | None = None,
               cancelled: Callable[[], bool] | None = None) -> BenchResult:
-    """Time ``loaded``'s model as ``settings`` say (see the module docstring).
+    """Time ``loaded``'s model as ``settings`` say (see the module docstring); without
+    ``per_layer`` only the plain runs (the result has no layers, its coverage is NaN).
 
     Raises DeviceError for an absent device or precision, CnnvizError when memory runs out,
     :class:`Cancelled` once ``cancelled()`` returns True (checked between runs).
     """
     settings.check()
     device = resolve_device(settings.device).name
-    total_runs = 2 * (settings.warmup + settings.runs)
+    total_runs = (2 if per_layer else 1) * (settings.warmup + settings.runs)
     done = 0
 
     def step(text: str) -> None:
@@ -268,40 +273,34 @@ def benchmark(loaded: LoadedModel, settings: BenchSettings, *, progress: Progres
             progress(done / total_runs, text)
 
     name = loaded.graph.graph[g.MODEL]
-    try:
-        with _threads(settings.threads), torch.inference_mode():
-            model, tensor = _placed(loaded, settings, device)
-            clock = _clock_for(device)
-            times = []
-            for run in range(settings.warmup + settings.runs):
-                elapsed = clock.time(lambda: model(tensor))
-                if run >= settings.warmup:
-                    times.append(elapsed)
-                step(f"plain run {run + 1} of {settings.warmup + settings.runs}")
-            instrumented, per_run = [], []
-            for run in range(settings.warmup + settings.runs):
-                observer = clock.observer()
-                elapsed = clock.time(lambda: observed_forward(model, loaded.graph, tensor,
-                                                              observer))
-                if run >= settings.warmup:
-                    instrumented.append(elapsed)
-                    per_run.append(observer.times_ms())
-                step(f"per-layer run {run + 1} of {settings.warmup + settings.runs}")
-    except (RuntimeError, MemoryError) as error:
-        message = out_of_memory_message(error, f"running {name} at batch {settings.batch} "
-                                               f"on {device}")
-        if message is None:
-            raise
-        raise CnnvizError(message) from error
+    doing = f"running {name} at batch {settings.batch} on {device}"
+    with out_of_memory_reported(doing), _threads(settings.threads), torch.inference_mode():
+        model, tensor = placed(loaded, settings, device)
+        clock = _clock_for(device)
+        times = []
+        for run in range(settings.warmup + settings.runs):
+            elapsed = clock.time(lambda: model(tensor))
+            if run >= settings.warmup:
+                times.append(elapsed)
+            step(f"plain run {run + 1} of {settings.warmup + settings.runs}")
+        instrumented, per_run = [], []
+        for run in range(settings.warmup + settings.runs if per_layer else 0):
+            observer = clock.observer()
+            elapsed = clock.time(lambda: observed_forward(model, loaded.graph, tensor, observer))
+            if run >= settings.warmup:
+                instrumented.append(elapsed)
+                per_run.append(observer.times_ms())
+            step(f"per-layer run {run + 1} of {settings.warmup + settings.runs}")
     layers = {node: float(np.median([run[node] for run in per_run]))
-              for node in loaded.graph if node in per_run[0]}
+              for node in loaded.graph if per_run and node in per_run[0]}
     return BenchResult(name, settings, tuple(times), tuple(instrumented), layers,
                        graph_batch=loaded.graph.graph[g.INPUT_SHAPE][0])
 
 
-def _placed(loaded: LoadedModel, settings: BenchSettings,
-            device: str) -> tuple[nn.Module, torch.Tensor]:
-    """The model and a seeded random input of the graph's shape at the settings' batch."""
+def placed(loaded: LoadedModel, settings: BenchSettings,
+           device: str) -> tuple[nn.Module, torch.Tensor]:
+    """The model as ``settings`` run it (converted on a copy where needed) and a seeded random
+    input of the graph's shape at the settings' batch, on ``device``."""
     shape = (settings.batch, *loaded.graph.graph[g.INPUT_SHAPE][1:])
     generator = torch.Generator().manual_seed(INPUT_SEED)
     tensor = torch.randn(shape, generator=generator)

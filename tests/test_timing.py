@@ -3,6 +3,7 @@ slow layer is known, event bookkeeping with a fake device clock, devices and fai
 from __future__ import annotations
 
 import itertools
+import math
 import statistics
 
 import pytest
@@ -98,6 +99,15 @@ def test_plain_runs_are_not_instrumented(heavy, monkeypatch) -> None:
     monkeypatch.setattr(timing, "observed_forward", counting)
     benchmark(heavy, BenchSettings(runs=4, warmup=2))
     assert len(calls) == 6  # the instrumented runs only
+
+
+def test_plain_runs_alone_for_comparisons(heavy, monkeypatch) -> None:
+    monkeypatch.setattr(timing, "observed_forward", None)  # calling it would fail
+    reported = []
+    result = benchmark(heavy, BenchSettings(runs=3, warmup=1), per_layer=False,
+                       progress=lambda fraction, text: reported.append(fraction))
+    assert len(result.times_ms) == 3 and result.median_ms > 0 and reported[-1] == 1.0
+    assert result.layers_ms == {} and math.isnan(result.coverage)
 
 
 def test_progress_rises_to_one_and_cancelling_stops(heavy) -> None:

@@ -20,6 +20,7 @@ from cnnviz import __version__, formatting, kernels, session, zoo
 from cnnviz import diagram as diagrams
 from cnnviz import graph as g
 from cnnviz.session import Diagram, DiagramView, LoadedModel, Session
+from cnnviz.ui.compare_dialog import CompareDialog
 from cnnviz.ui.graph_view import GraphView, Legend, Minimap
 from cnnviz.ui.heat_legend import HeatLegend
 from cnnviz.ui.inspector import Inspector
@@ -110,6 +111,7 @@ class MainWindow(QMainWindow):
         self.photo = PhotoController(self.worker, self.session, self)
         self.timing = TimingController(self.worker, self.session, self.view, self.inspector,
                                        self)
+        self.comparison = CompareDialog(self.worker, self.timing.panel.settings, self)
         photo_column = QWidget()
         photo_layout = QVBoxLayout(photo_column)
         photo_layout.setContentsMargins(0, 0, 0, 0)
@@ -184,6 +186,9 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         for dock in self.findChildren(QDockWidget):
             view_menu.addAction(dock.toggleViewAction())
+        tools_menu = self.menuBar().addMenu("&Tools")
+        action(tools_menu, "&Measure time", self.timing.measure, "Ctrl+T")
+        action(tools_menu, "&Compare models…", self.comparison.open_comparison, "Ctrl+Shift+C")
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&About cnnviz", self._about)
 
@@ -205,6 +210,8 @@ class MainWindow(QMainWindow):
         self.photo.sigActivationsChanged.connect(self._recolour)
         self.timing.sigTimesChanged.connect(self._recolour)
         self.timing.sigMessage.connect(self._show_error)
+        self.timing.panel.sigCompare.connect(self.comparison.open_comparison)
+        self.comparison.sigModelActivated.connect(self.request_model)
         self.session.subscribe("diagram", self._recolour)
 
     # ---------------------------------------------------------------- requests to the worker

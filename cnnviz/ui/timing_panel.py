@@ -167,7 +167,6 @@ class TimingPanel(QWidget):
         self.channels_last = QCheckBox("Channels-last", toolTip="NHWC memory format for the "
                                                                 "model and the input")
         self.measure_button = QPushButton("Measure", toolTip="Time the model (Ctrl+T)")
-        self.measure_button.setShortcut("Ctrl+T")
         self.continuous = QCheckBox("Run continuously",
                                     toolTip="Measure again as soon as a measurement ends, to "
                                             "watch the effect of the settings")
