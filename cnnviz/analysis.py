@@ -59,7 +59,7 @@ def node_macs(attrs: dict) -> int:
         return 0
     is_module = attrs[g.OP] == "call_module"
     if category == Category.CONV:
-        transposed = "transpose" in module_type.lower()
+        transposed = _is_transposed(attrs)
         if is_module:
             per_output = config["in_channels"] // config["groups"] * math.prod(config["kernel_size"])
             per_input = config["out_channels"] // config["groups"] * math.prod(config["kernel_size"])
@@ -81,6 +81,13 @@ def node_macs(attrs: dict) -> int:
     if category == Category.ATTENTION:
         return _attention_macs(attrs)
     return 0
+
+
+def _is_transposed(attrs: dict) -> bool:
+    """A transposed convolution: ConvTranspose2d, conv_transpose2d, or aten's convolution
+    with ``transposed`` set."""
+    return "transpose" in attrs[g.MODULE_TYPE].lower() \
+        or attrs[g.CONFIG].get("transposed") is True
 
 
 def _einsum_macs(config: dict, ins: list[tuple[int, ...]]) -> int:
@@ -148,6 +155,8 @@ def receptive_field(attrs: dict, inputs: list[ReceptiveField | None],
     if category == Category.ATTENTION:
         return ReceptiveField.whole_input()  # attends over the whole sequence it is given
     field = g.joined(inputs)
+    if attrs[g.OUT_SHAPE] is None and category not in (Category.OUTPUT, Category.BLOCK):
+        return None  # what an operation of unknown output does to positions is unknown
     if field is None or field.is_global:
         return _global_pool_or(field, attrs)
     if category == Category.CONV:
@@ -191,7 +200,7 @@ def _conv_window(attrs: dict, axes: int):
         kernel = attrs[g.IN_SHAPES][1][2:]
     else:
         return None
-    if "transpose" in attrs[g.MODULE_TYPE].lower():
+    if _is_transposed(attrs):
         return None  # upsampling: the field of one output position is not a single window
     return (_per_axis(kernel, axes), _per_axis(config.get("stride", 1), axes),
             _per_axis(config.get("dilation", 1), axes))

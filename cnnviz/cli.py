@@ -12,7 +12,7 @@ from typing import NoReturn
 import networkx as nx
 import numpy as np
 
-from cnnviz import analysis, diagram, formatting, images, inference, session, timing, zoo
+from cnnviz import analysis, diagram, formatting, images, inference, session, sources, timing, zoo
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 
@@ -22,6 +22,24 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+MODEL_HELP = "a zoo name (e.g. resnet50, see `cnnviz models`), FILE.py:NAME, or a .pt/.pt2 file"
+
+
+def _add_opening_options(parser: argparse.ArgumentParser, weights: bool = True) -> None:
+    """The options that say how to open a model."""
+    if weights:
+        parser.add_argument("--weights", default="random",
+                            help="random (default), pretrained, or a checkpoint file "
+                                 "(zoo models)")
+    parser.add_argument("--trust", action="store_true",
+                        help="allow running the model file's code (a .py file, a pickled "
+                             "module): only for files you trust")
+    parser.add_argument("--input-shape", metavar="N,C,H,W",
+                        help="the input to trace with, e.g. 1,1,28,28 (default: the model's)")
+    parser.add_argument("--args", default="", metavar="ARGS",
+                        help="constructor arguments of FILE.py:NAME, as JSON or key=value, ...")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,44 +54,42 @@ def build_parser() -> argparse.ArgumentParser:
                         help="select this layer (a node name as in `cnnviz summary`) on opening")
     parser.add_argument("--screenshot", metavar="PATH",
                         help="render the window to a PNG once the model is drawn, then exit")
+    _add_opening_options(parser, weights=False)
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     commands.add_parser("models", help="list the model zoo")
     summary = commands.add_parser("summary", help="a layer table with params, MACs and "
                                                   "receptive fields")
-    summary.add_argument("model", help="a zoo name, e.g. resnet50 (see `cnnviz models`)")
+    summary.add_argument("model", help=MODEL_HELP)
     summary.add_argument("--depth", type=int, help="collapse blocks nested deeper than N "
                                                    "(1 = the model's direct children)")
-    summary.add_argument("--weights", default="random",
-                         help="random (default), pretrained, or a checkpoint file")
+    _add_opening_options(summary)
     summary.add_argument("--json", action="store_true", help="one JSON object on stdout")
     export = commands.add_parser("export", help="the diagram as PNG, SVG or JSON (by extension)")
-    export.add_argument("model", help="a zoo name")
+    export.add_argument("model", help=MODEL_HELP)
     export.add_argument("-o", "--output", required=True, metavar="PATH",
                         help="where to write: .png, .svg or .json")
     export.add_argument("--depth", type=int, help="collapse blocks nested deeper than N")
     export.add_argument("--scale", type=float, default=2.0, help="PNG pixels per scene unit")
-    export.add_argument("--weights", default="random", help=argparse.SUPPRESS)
+    _add_opening_options(export, weights=False)
     predict = commands.add_parser("predict", help="classify an image: the top classes and "
                                                    "their probabilities")
-    predict.add_argument("model", help="a zoo name")
+    predict.add_argument("model", help=MODEL_HELP)
     predict.add_argument("image", help="an image file (PNG, JPEG, BMP, GIF, WebP, TIFF)")
-    predict.add_argument("--weights", default="random",
-                          help="random (default), pretrained, or a checkpoint file")
+    _add_opening_options(predict)
     predict.add_argument("--topk", type=int, default=inference.TOP_K, metavar="K",
                           help=f"how many classes to show (default {inference.TOP_K})")
     predict.add_argument("--json", action="store_true", help="one JSON object on stdout")
     activations = commands.add_parser("activations", help="save one layer's output for an "
                                                            "image as a .npy file")
-    activations.add_argument("model", help="a zoo name")
+    activations.add_argument("model", help=MODEL_HELP)
     activations.add_argument("image", help="an image file")
     activations.add_argument("--layer", required=True, metavar="NAME",
                               help="a node name as in `cnnviz summary --json`")
     activations.add_argument("-o", "--output", required=True, metavar="OUT.npy",
                               help="where to write the float32 array (batch dimension included)")
-    activations.add_argument("--weights", default="random",
-                              help="random (default), pretrained, or a checkpoint file")
+    _add_opening_options(activations)
     bench = commands.add_parser("bench", help="time models: total latency and per-layer times")
-    bench.add_argument("models", nargs="+", metavar="MODEL", help="zoo names")
+    bench.add_argument("models", nargs="+", metavar="MODEL", help=MODEL_HELP)
     bench.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or mps")
     bench.add_argument("--dtype", default="fp32", choices=list(timing.PRECISIONS),
                        help="precision (default fp32)")
@@ -87,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--threads", type=int, help="CPU threads (default: torch's)")
     bench.add_argument("--json", action="store_true",
                        help="a JSON list on stdout, one object a model")
+    _add_opening_options(bench, weights=False)
     return parser
 
 
@@ -97,30 +114,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             from cnnviz.ui.app import run_app
 
-            return run_app(args.model, args.weights, args.screenshot, args.select)
+            model = args.model
+            if model is not None and (sources.is_model_reference(model) or args.input_shape):
+                model = _request(args, model)
+            return run_app(model, args.weights, args.screenshot, args.select)
         if args.command == "models":
             print_models()
-        elif args.command == "summary":
-            summary(args.model, depth=args.depth, weights=args.weights, as_json=args.json)
-        elif args.command == "predict":
-            predict(args.model, args.image, weights=args.weights, topk=args.topk,
-                    as_json=args.json)
-        elif args.command == "activations":
-            save_activations(args.model, args.image, args.layer, args.output,
-                             weights=args.weights)
-        elif args.command == "bench":
+            return 0
+        if args.command == "bench":
             settings = timing.BenchSettings(
                 device=args.device, dtype=args.dtype, batch=args.batch, runs=args.runs,
                 warmup=args.warmup, channels_last=args.channels_last, threads=args.threads)
-            bench(args.models, settings, as_json=args.json)
+            bench([_request(args, name) for name in args.models], settings, as_json=args.json)
+        elif args.command == "summary":
+            summary(_request(args, args.model), depth=args.depth, as_json=args.json)
+        elif args.command == "predict":
+            predict(_request(args, args.model), args.image, topk=args.topk, as_json=args.json)
+        elif args.command == "activations":
+            save_activations(_request(args, args.model), args.image, args.layer, args.output)
         else:
-            export(args.model, args.output, depth=args.depth, scale=args.scale)
+            export(_request(args, args.model), args.output, depth=args.depth, scale=args.scale)
     except CnnvizError as error:
         print(f"cnnviz: error: {error}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `cnnviz models | head`: the reader has what it wanted
         sys.stderr.close()
     return 0
+
+
+def _request(args: argparse.Namespace, name: str) -> session.ModelRequest:
+    """The model ``name`` to open as the command line's options say."""
+    shape = sources.parse_input_shape(args.input_shape) if args.input_shape else None
+    return session.ModelRequest(name, getattr(args, "weights", "random"), args.trust, shape,
+                                args.args)
 
 
 def print_models() -> None:
@@ -130,12 +156,12 @@ def print_models() -> None:
     _print_table(("model", "family", "year", "params", "GMACs"), rows, right=(3, 4))
 
 
-def summary(name: str, depth: int | None = None, weights: str = "random",
+def summary(request: session.ModelRequest, depth: int | None = None,
             as_json: bool = False) -> None:
-    """Print the layer table (or JSON) of a zoo model."""
+    """Print the layer table (or JSON) of a model."""
     if depth is not None and depth < 1:
         raise CnnvizError(f"--depth must be 1 or more, not {depth}")
-    loaded = session.load_model(name, weights)
+    loaded = request.load()
     graph = analysis.collapse(loaded.graph, depth=depth) if depth else loaded.graph
     if as_json:
         print(json.dumps(summary_json(graph)))
@@ -143,8 +169,9 @@ def summary(name: str, depth: int | None = None, weights: str = "random",
         _print_summary(loaded.spec, graph)
 
 
-def export(name: str, path: str, depth: int | None = None, scale: float = 2.0) -> None:
-    """Write the laid-out diagram of a zoo model as PNG, SVG or JSON."""
+def export(request: session.ModelRequest, path: str, depth: int | None = None,
+           scale: float = 2.0) -> None:
+    """Write the laid-out diagram of a model as PNG, SVG or JSON."""
     extension = os.path.splitext(path)[1].lower()
     if extension not in (".png", ".svg", ".json"):
         raise CnnvizError(f"cannot export to {path!r}: the extension must be .png, .svg or .json")
@@ -155,7 +182,7 @@ def export(name: str, path: str, depth: int | None = None, scale: float = 2.0) -
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise CnnvizError(f"cannot export to {path}: folder {directory} does not exist")
-    loaded = session.load_model(name)
+    loaded = request.load()
     shown = session.make_diagram(loaded.graph, session.DiagramView(depth))
     if extension == ".json":
         content = {"model": loaded.spec.name, **diagram.layout_json(shown.layout)}
@@ -168,37 +195,38 @@ def export(name: str, path: str, depth: int | None = None, scale: float = 2.0) -
     print(f"wrote {path}")
 
 
-def predict(name: str, image_path: str, weights: str = "random", topk: int = inference.TOP_K,
+def predict(request: session.ModelRequest, image_path: str, topk: int = inference.TOP_K,
             as_json: bool = False) -> None:
     """Print the ``topk`` most probable classes of an image (or them as JSON)."""
-    categories = zoo.categories(name)
-    if not 1 <= topk <= len(categories):
-        raise CnnvizError(f"--topk must be between 1 and {len(categories)}, not {topk}")
     image = images.load_image(image_path)
-    loaded = session.load_model(name, weights)
-    probabilities = inference.predict(loaded, inference.prepare(image, loaded.spec.preprocessing))
+    loaded = request.load()
+    probabilities = inference.predict(loaded, _prepared(loaded, image))
+    categories = zoo.categories(loaded.spec.name)
+    if not 1 <= topk <= len(probabilities):
+        raise CnnvizError(f"--topk must be between 1 and {len(probabilities)}, not {topk}")
     top = inference.top_predictions(probabilities, categories, topk)
     if as_json:
         print(json.dumps({"model": loaded.spec.name, "image": image_path,
                           "top": [{"index": p.index, "label": p.label, "prob": p.prob}
                                   for p in top]}))
         return
-    print(f"{loaded.spec.display_name} ({loaded.spec.name}) · {image_path} · weights: {weights}")
+    print(f"{loaded.spec.display_name} ({loaded.spec.name}) · {image_path} · "
+          f"weights: {loaded.weights}")
     _print_table(("class", "index", "probability"),
                  [(p.label, str(p.index), formatting.percent(p.prob)) for p in top], right=(1, 2))
-    if weights == "random":
+    if loaded.weights == "random":
         print("Random weights give meaningless classes: use --weights pretrained.")
 
 
-def save_activations(name: str, image_path: str, layer: str, path: str,
-                     weights: str = "random") -> None:
+def save_activations(request: session.ModelRequest, image_path: str, layer: str,
+                     path: str) -> None:
     """Save one node's output for an image as a float32 .npy array, batch dimension included."""
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise CnnvizError(f"cannot write {path}: folder {directory} does not exist")
     image = images.load_image(image_path)
-    loaded = session.load_model(name, weights)
-    array = inference.capture(loaded, inference.prepare(image, loaded.spec.preprocessing), layer)
+    loaded = request.load()
+    array = inference.capture(loaded, _prepared(loaded, image), layer)
     try:
         with open(path, "wb") as file:  # np.save(path) would append .npy to other names
             np.save(file, array, allow_pickle=False)
@@ -210,12 +238,13 @@ def save_activations(name: str, image_path: str, layer: str, path: str,
 BENCH_SLOWEST = 5
 
 
-def bench(names: Sequence[str], settings: timing.BenchSettings, as_json: bool = False) -> None:
+def bench(requests: Sequence[session.ModelRequest], settings: timing.BenchSettings,
+          as_json: bool = False) -> None:
     """Time each model; print a table with its slowest layers, or one JSON list at the end."""
     settings.check()  # an absent device fails before any model is built
     results = []
-    for name in names:
-        result = timing.benchmark(session.load_model(name), settings)
+    for request in requests:
+        result = timing.benchmark(request.load(), settings)
         results.append(result)
         if not as_json:
             _print_bench(result)
@@ -231,6 +260,14 @@ def _print_bench(result: timing.BenchResult) -> None:
           f"layers cover {formatting.percent(result.coverage)} of it")
     for name, ms in result.slowest(BENCH_SLOWEST):
         print(f"    {name:32s} {ms:8.3f} ms {formatting.percent(result.share(ms)):>7s}")
+
+
+def _prepared(loaded: session.LoadedModel, image) -> inference.Prepared:
+    """The image prepared for the model; a clear error for models that take no images."""
+    if loaded.spec.preprocessing is None:
+        shape = formatting.shape(loaded.graph.graph[g.INPUT_SHAPE])
+        raise CnnvizError(f"{loaded.spec.display_name} takes a {shape} input, not an image")
+    return inference.prepare(image, loaded.spec.preprocessing)
 
 
 def summary_json(graph: nx.DiGraph) -> dict:
@@ -280,11 +317,12 @@ def _print_summary(spec: zoo.ModelSpec, graph: nx.DiGraph) -> None:
     totals = graph.graph
     reference = spec.reference
     print(f"Total params: {formatting.count(totals[g.TOTAL_PARAMS])} "
-          f"(trainable {formatting.count(totals[g.TOTAL_TRAINABLE_PARAMS])}); "
-          f"torchvision reference {formatting.count(reference.num_params)}")
+          f"(trainable {formatting.count(totals[g.TOTAL_TRAINABLE_PARAMS])})"
+          + (f"; torchvision reference {formatting.count(reference.num_params)}"
+             if reference else ""))
     print(f"Total MACs: {formatting.metric(totals[g.TOTAL_MACS])} "
-          f"(FLOPs {formatting.metric(2 * totals[g.TOTAL_MACS])}); "
-          f"torchvision reference {reference.gflops:.3f}G")
+          f"(FLOPs {formatting.metric(2 * totals[g.TOTAL_MACS])})"
+          + (f"; torchvision reference {reference.gflops:.3f}G" if reference else ""))
     print(f"Activation memory (all outputs): "
           f"{formatting.size_in_bytes(totals[g.TOTAL_ACTIVATION_BYTES])}")
     note = f" ({totals[g.TRACER_NOTE]})" if totals[g.TRACER_NOTE] else ""

@@ -245,16 +245,20 @@ class RunResult:
     peak_bytes: int
 
 
-def prepare(image: Image.Image, preprocessing: zoo.Preprocessing) -> Prepared:
-    """Resize, centre-crop and normalise as torchvision's weight transforms do, bit for bit."""
-    rgb = image if image.mode == "RGB" else image.convert("RGB")
-    resized = TF.resize(rgb, [preprocessing.resize_size],
+def prepare(image: Image.Image, preprocessing: zoo.Preprocessing | None) -> Prepared:
+    """Resize, centre-crop and normalise as torchvision's weight transforms do, bit for bit
+    (grayscale for one-channel models; ``shown`` is then gray in all three channels)."""
+    if preprocessing is None:
+        raise CnnvizError("this model does not take images: it has no preprocessing for photos")
+    mode = "L" if preprocessing.channels == 1 else "RGB"
+    converted = image if image.mode == mode else image.convert(mode)
+    resized = TF.resize(converted, [preprocessing.resize_size],
                         interpolation=TF.InterpolationMode(preprocessing.interpolation),
                         antialias=True)
     cropped = TF.center_crop(resized, [preprocessing.crop_size])
     tensor = TF.convert_image_dtype(TF.pil_to_tensor(cropped), torch.float)
     tensor = TF.normalize(tensor, list(preprocessing.mean), list(preprocessing.std))
-    return Prepared(tensor.unsqueeze(0), np.array(cropped, dtype=np.uint8))
+    return Prepared(tensor.unsqueeze(0), np.array(cropped.convert("RGB"), dtype=np.uint8))
 
 
 def run(loaded: LoadedModel, prepared: Prepared, categories: list[str] | None, *,

@@ -13,8 +13,9 @@ import networkx as nx
 import torch
 from torch import nn
 
-from cnnviz import analysis, diagram, zoo
+from cnnviz import analysis, diagram, sources, zoo
 from cnnviz import graph as g
+from cnnviz.errors import CnnvizError, out_of_memory_reported
 from cnnviz.layout import Layout
 from cnnviz.trace import trace_model
 
@@ -62,12 +63,43 @@ class Diagram:
     layout: Layout
 
 
-def load_model(name: str, weights: str = "random") -> LoadedModel:
-    """Build a zoo model and trace it on an input of its size (worker thread)."""
+def load_model(name: str, weights: str = "random", *, trust: bool = False,
+               input_shape: tuple[int, ...] | None = None, arguments: str = "") -> LoadedModel:
+    """Build a zoo model, or open a user's model file (``FILE.py:NAME``, ``.pt``, ``.pt2``:
+    see ``cnnviz.sources``; running its code needs ``trust``), and trace it on an input of
+    ``input_shape`` (default: the model's own size; worker thread)."""
+    if sources.is_model_reference(name):
+        if weights != "random":
+            raise CnnvizError("weights apply to zoo models: a model file brings its own")
+        user = sources.load_user_model(name, trust=trust, arguments=arguments)
+        graph = sources.trace_user_model(user, input_shape)
+        reference = f"{user.path}:{user.name.rsplit(':', 1)[1]}" if user.kind == "python" \
+            else user.path
+        spec = zoo.user_spec(reference, user.name, graph.graph[g.INPUT_SHAPE])
+        return LoadedModel(spec, "file", user.module, graph)
+    if arguments:
+        raise CnnvizError("constructor arguments apply to models opened from a .py file")
     spec = zoo.get_spec(name)
     model = zoo.build_model(spec.name, weights)
-    example = torch.zeros(1, 3, spec.input_size, spec.input_size)
+    shape = input_shape or (1, 3, spec.input_size, spec.input_size)
+    with out_of_memory_reported(f"making a {'×'.join(map(str, shape))} input"):
+        example = torch.zeros(shape)
     return LoadedModel(spec, str(weights), model, trace_model(model, example, spec.name))
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """What to open: a zoo name or a model file, with how to open it (see :func:`load_model`)."""
+
+    name: str
+    weights: str = "random"
+    trust: bool = False
+    input_shape: tuple[int, ...] | None = None
+    arguments: str = ""
+
+    def load(self) -> LoadedModel:
+        return load_model(self.name, self.weights, trust=self.trust,
+                          input_shape=self.input_shape, arguments=self.arguments)
 
 
 def default_view(graph: nx.DiGraph) -> DiagramView:

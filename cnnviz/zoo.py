@@ -69,18 +69,20 @@ class Preprocessing:
     mean: tuple[float, ...]
     std: tuple[float, ...]
     interpolation: str
+    channels: int = 3  # 1: the image is converted to grayscale
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One model of the zoo.
+    """One model of the zoo, or a user's model (family ``USER_FAMILY``, see :func:`user_spec`).
 
     ``year`` is the year the paper first appeared (arXiv or conference). ``ilsvrc`` is the
     ILSVRC result of the architecture's entry, None for families that did not compete;
     ``distinction`` is another honour such as a best-paper award. ``year`` and ``paper`` are
-    None only for torchvision models newer than this zoo's table (family "Other").
-    ``reference`` and ``preprocessing`` belong to ``pretrained_weights``, torchvision's default
-    weights for the model; ``input_size`` is their crop size.
+    None only for torchvision models newer than this zoo's table (family "Other") and for
+    users' models. ``reference`` and ``preprocessing`` belong to ``pretrained_weights``,
+    torchvision's default weights for the model; ``input_size`` is their crop size. A user's
+    model has no reference numbers or weights, and no preprocessing unless it takes images.
     """
 
     name: str
@@ -92,9 +94,9 @@ class ModelSpec:
     distinction: str | None
     key_ideas: tuple[str, ...]
     input_size: int
-    preprocessing: Preprocessing
-    reference: ReferenceNumbers
-    pretrained_weights: str
+    preprocessing: Preprocessing | None
+    reference: ReferenceNumbers | None
+    pretrained_weights: str | None
 
 
 @dataclass(frozen=True)
@@ -504,9 +506,36 @@ def get_spec(name: str) -> ModelSpec:
     )
 
 
+USER_FAMILY = "Your models"
+_IMAGENET_MEAN, _IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def user_spec(reference: str, display_name: str, input_shape: tuple[int, ...]) -> ModelSpec:
+    """The spec of a user's model: no paper, reference numbers or weights. A model taking
+    square RGB or grayscale images (N, 3 or 1, S, S) gets photos prepared for it: resized and
+    centre-cropped to S and normalised with ImageNet's statistics (RGB) or to [-1, 1]
+    (grayscale), an assumption the model card states."""
+    preprocessing = None
+    if len(input_shape) == 4 and input_shape[1] in (1, 3) and input_shape[2] == input_shape[3]:
+        gray = input_shape[1] == 1
+        preprocessing = Preprocessing(
+            resize_size=input_shape[2], crop_size=input_shape[2],
+            mean=(0.5,) if gray else _IMAGENET_MEAN, std=(0.5,) if gray else _IMAGENET_STD,
+            interpolation="bilinear", channels=input_shape[1])
+    return ModelSpec(
+        name=reference, display_name=display_name, family=USER_FAMILY, year=None, paper=None,
+        ilsvrc=None, distinction=None, key_ideas=(), input_size=input_shape[-1],
+        preprocessing=preprocessing, reference=None, pretrained_weights=None)
+
+
 def categories(name: str) -> list[str]:
-    """The class names of a model's default weights, in output order (ImageNet-1K: 1000)."""
-    weights = torchvision.models.get_model_weights(get_spec(name).name).DEFAULT
+    """The class names of a zoo model's default weights, in output order (ImageNet-1K: 1000);
+    none for a name outside the zoo (a user's model)."""
+    try:
+        spec = get_spec(name)
+    except UnknownModelError:
+        return []
+    weights = torchvision.models.get_model_weights(spec.name).DEFAULT
     return list(weights.meta["categories"])
 
 

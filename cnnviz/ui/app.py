@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from cnnviz import zoo
 from cnnviz.errors import CnnvizError
+from cnnviz.session import ModelRequest
 
 RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "resources")
 
@@ -21,10 +22,11 @@ def has_display() -> bool:
                 or os.environ.get("QT_QPA_PLATFORM"))
 
 
-def run_app(model: str | None = None, weights: str = "random", screenshot: str | None = None,
-            select: str | None = None) -> int:
-    """Open the window (or render it to ``screenshot`` and quit); returns the exit status."""
-    if model is not None:
+def run_app(model: str | ModelRequest | None = None, weights: str = "random",
+            screenshot: str | None = None, select: str | None = None) -> int:
+    """Open the window on a zoo name or a model file (or render it to ``screenshot`` and
+    quit); returns the exit status."""
+    if isinstance(model, str):
         zoo.get_spec(model)  # an unknown name fails here, with suggestions, before any window
     if not has_display():
         if screenshot is None:

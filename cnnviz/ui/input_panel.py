@@ -97,8 +97,12 @@ class InputPanel(QWidget):
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.target_class.setCompleter(completer)
 
-    def show_image(self, image: np.ndarray, caption: str) -> None:
-        """An (H, W, 3) uint8 image: the input, or the input with an overlay."""
+    def show_image(self, image: np.ndarray | None, caption: str) -> None:
+        """An (H, W, 3) uint8 image: the input, or the input with an overlay (None: none)."""
+        if image is None:
+            self.picture.clear()
+            self.caption.setText(caption)
+            return
         pixmap = pixmap_from_array(image)
         side = PICTURE_SIZE - 4
         self.picture.setPixmap(pixmap.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,

@@ -5,9 +5,11 @@ submits requests and shows the results that are still current.
 """
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QFileSystemWatcher, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropEvent,
                            QGuiApplication, QKeySequence)
 from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QFrame,
@@ -16,7 +18,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog
                                QProgressBar, QScrollArea, QSpinBox, QToolButton, QVBoxLayout,
                                QWidget)
 
-from cnnviz import __version__, formatting, kernels, session, zoo
+from cnnviz import __version__, formatting, kernels, session, sources, zoo
 from cnnviz import diagram as diagrams
 from cnnviz import graph as g
 from cnnviz.session import Diagram, DiagramView, LoadedModel, Session
@@ -26,11 +28,13 @@ from cnnviz.ui.heat_legend import HeatLegend
 from cnnviz.ui.inspector import Inspector
 from cnnviz.ui.model_card import ModelCard
 from cnnviz.ui.model_picker import ModelPicker
+from cnnviz.ui.open_model import OpenModelDialog
 from cnnviz.ui.photo import PhotoController
 from cnnviz.ui.timing_controller import TimingController
 from cnnviz.ui.workers import JobContext, TorchWorker
 
 MODEL_JOB, DIAGRAM_JOB, WEIGHTS_JOB = "model", "diagram", "weights"
+RELOAD_DELAY_MS = 300  # after a watched file changes, wait this long for more changes
 READABLE_SCALE = 0.5  # below this zoom the diagram's labels are hidden
 BY_CATEGORY, BY_ACTIVATION, BY_TIME = range(3)
 COLOURINGS = ["Colour by category", "Colour by activation", "Colour by time"]
@@ -42,8 +46,9 @@ class MainWindow(QMainWindow):
     sigDiagramShown = Signal(str)
     sigLoadFailed = Signal(str)
 
-    def __init__(self, settings: QSettings | None = None, model: str | None = None,
-                 weights: str = "random", select: str | None = None) -> None:
+    def __init__(self, settings: QSettings | None = None,
+                 model: str | session.ModelRequest | None = None, weights: str = "random",
+                 select: str | None = None) -> None:
         super().__init__()
         self.setWindowTitle("cnnviz")
         self.settings = settings or QSettings("cnnviz", "cnnviz")
@@ -52,12 +57,19 @@ class MainWindow(QMainWindow):
         self._pending_view_keep = False
         self._last_search: str | None = None
         self._select_on_open = select
+        self._request: session.ModelRequest | None = None  # how the shown model was opened
+        self._pending_reload = False
+        self._watcher = QFileSystemWatcher(self)
+        self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
         self._build_widgets()
         self._build_menus()
         self._connect()
         self._restore_layout()
-        first = model or str(self.settings.value("model", zoo.DEFAULT_MODEL))
-        self.request_model(first, weights)
+        if isinstance(model, session.ModelRequest):
+            self.open_model(model)
+        else:
+            self.request_model(model or str(self.settings.value("model", zoo.DEFAULT_MODEL)),
+                               weights)
 
     # ---------------------------------------------------------------- building the window
 
@@ -169,6 +181,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         action(file_menu, "Open &image…", self.photo.choose_file, QKeySequence.StandardKey.Open)
         action(file_menu, "&Paste image", self.paste_image, QKeySequence.StandardKey.Paste)
+        action(file_menu, "Open &model file…", self._open_model_dialog, "Ctrl+Shift+M")
         action(file_menu, "Open &checkpoint…", self._choose_checkpoint, "Ctrl+Shift+O")
         action(file_menu, "Export diagram as &PNG…", self._export_png_dialog, "Ctrl+E")
         action(file_menu, "Export diagram as &SVG…", self._export_svg_dialog, "Ctrl+Shift+E")
@@ -213,27 +226,52 @@ class MainWindow(QMainWindow):
         self.timing.panel.sigCompare.connect(self.comparison.open_comparison)
         self.comparison.sigModelActivated.connect(self.request_model)
         self.session.subscribe("diagram", self._recolour)
+        self._watcher.fileChanged.connect(self._on_watched_file_changed)
+        self._reload_timer.timeout.connect(self._reload)
 
     # ---------------------------------------------------------------- requests to the worker
 
     def request_model(self, name: str, weights: str = "random") -> None:
-        """Build and trace a model on the worker; the window keeps the current one until then."""
+        """Build and trace a zoo model on the worker; the window keeps the current one until
+        then."""
         try:
-            spec = zoo.get_spec(name)
+            zoo.get_spec(name)
         except zoo.UnknownModelError as error:
             self._show_error(str(error))
             return
+        self.open_model(session.ModelRequest(name, weights))
+
+    def open_model(self, request: session.ModelRequest, reload: bool = False) -> None:
+        """Open a zoo model or a model file on the worker. A file whose code would run without
+        ``request.trust`` is asked about first (:meth:`confirm_trust`). A ``reload`` (the
+        watched file changed) keeps the diagram's view and the selection."""
         self.worker.cancel(DIAGRAM_JOB)
         self.worker.cancel(WEIGHTS_JOB)
-        self.busy_text.setText(f"Building {spec.display_name}…")
+        self._pending_reload = reload
+        label = os.path.basename(request.name) if sources.is_model_reference(request.name) \
+            else zoo.get_spec(request.name).display_name
+        self.busy_text.setText(f"{'Reloading' if reload else 'Opening'} {label}…")
+        view = self.session.diagram.view if reload and self.session.diagram else None
 
-        def task(context: JobContext) -> tuple[LoadedModel, Diagram]:
-            loaded = session.load_model(spec.name, weights)
+        def task(context: JobContext) -> object:
+            try:
+                loaded = request.load()
+            except sources.UntrustedCodeError as error:
+                return _NeedsTrust(request, str(error))
             context.check()
             context.progress(0.5, "Laying out")
-            return loaded, session.make_diagram(loaded.graph, session.default_view(loaded.graph))
+            shown = view if view is not None else session.default_view(loaded.graph)
+            return request, loaded, session.make_diagram(loaded.graph, shown)
 
         self.worker.submit(MODEL_JOB, task)
+
+    def confirm_trust(self, message: str) -> bool:
+        """Ask whether to run a model file's code."""
+        answer = QMessageBox.warning(
+            self, "Run this file's code?", f"{message}\n\nRun it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def request_view(self, view: DiagramView, keep_view: bool = False) -> None:
         """Collapse and lay out the current model again, as ``view`` says."""
@@ -258,10 +296,12 @@ class MainWindow(QMainWindow):
         if result is None:
             return
         if kind == MODEL_JOB:
-            loaded, diagram = result
-            self.session.set_model(loaded)
-            self._show_model(loaded)
-            self._show_diagram(diagram, keep_view=False)
+            if isinstance(result, _NeedsTrust):
+                if self.confirm_trust(result.message):
+                    self.open_model(replace(result.request, trust=True), self._pending_reload)
+                return
+            request, loaded, diagram = result
+            self._show_opened(request, loaded, diagram)
         elif kind == DIAGRAM_JOB:
             self._show_diagram(result, keep_view=self._pending_view_keep)
         elif kind == WEIGHTS_JOB:
@@ -275,12 +315,43 @@ class MainWindow(QMainWindow):
             loaded = self.session.loaded
             if loaded is not None:  # keep the current model; show it as chosen again
                 self.picker.show_model(loaded.spec.name, loaded.weights)
+            if self._request is not None:  # a reload that failed: keep watching the file
+                self._watch(self._request)
             self.sigLoadFailed.emit(message)
+
+    def _show_opened(self, request: session.ModelRequest, loaded: LoadedModel,
+                     diagram: Diagram) -> None:
+        """A model opened (or reloaded: the selection is kept where its node still exists)."""
+        selection = self.session.selection if self._pending_reload else ""
+        self._request = request
+        self.session.set_model(loaded)
+        self._show_model(loaded)
+        self._show_diagram(diagram, keep_view=self._pending_reload)
+        if selection in diagram.graph:
+            self.session.select(selection)
+            self.view.select(selection)
+        self._watch(request)
+
+    def _watch(self, request: session.ModelRequest) -> None:
+        """Watch the opened .py file: when it changes, the model is reloaded."""
+        if self._watcher.files():
+            self._watcher.removePaths(self._watcher.files())
+        path = sources.watched_file(request.name)
+        if path is not None:
+            self._watcher.addPath(path)
+
+    def _on_watched_file_changed(self, _path: str) -> None:
+        self._reload_timer.start()  # editors write in several steps: wait for the last
+
+    def _reload(self) -> None:
+        if self._request is not None:
+            self.open_model(self._request, reload=True)
 
     def _show_model(self, loaded: LoadedModel) -> None:
         totals = loaded.graph.graph
         self.error.clear()
-        self.settings.setValue("model", loaded.spec.name)
+        if loaded.spec.reference is not None:  # files are not reopened unasked
+            self.settings.setValue("model", loaded.spec.name)
         self.setWindowTitle(f"cnnviz — {loaded.spec.display_name}")
         self.picker.show_model(loaded.spec.name, loaded.weights)
         self.card.show_model(loaded.spec, totals, loaded.weights)
@@ -419,6 +490,11 @@ class MainWindow(QMainWindow):
         if not text:
             self.view.find("")
 
+    def _open_model_dialog(self) -> None:
+        dialog = OpenModelDialog(self)
+        if dialog.exec() == OpenModelDialog.DialogCode.Accepted:
+            self.open_model(dialog.request())
+
     def _choose_checkpoint(self) -> None:
         loaded = self.session.loaded
         if loaded is None:
@@ -515,3 +591,11 @@ class MainWindow(QMainWindow):
 
 def _milliseconds(value: float) -> str:
     return f"{value:.2f} ms"
+
+
+@dataclass(frozen=True)
+class _NeedsTrust:
+    """A model job's answer when opening the file would run its code: ask first."""
+
+    request: session.ModelRequest
+    message: str

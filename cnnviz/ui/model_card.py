@@ -40,26 +40,39 @@ def card_html(spec: ModelSpec, totals: dict, weights: str) -> str:
         lines.append(f"<p><b>Key ideas</b></p><ul style='margin-left:-20px'>{ideas}</ul>")
     measured_params = totals.get(g.TOTAL_PARAMS)
     measured_macs = totals.get(g.TOTAL_MACS)
-    rows = [
-        ("Parameters", formatting.count(reference.num_params),
-         formatting.count(measured_params) if measured_params is not None else "…"),
-        ("GMACs", f"{reference.gflops:.3f}",
-         f"{measured_macs / 1e9:.3f}" if measured_macs is not None else "…"),
-        ("Top-1 / top-5", f"{reference.acc1:.1f}% / {reference.acc5:.1f}%", "–"),
-        ("Input", f"{spec.input_size}×{spec.input_size}",
-         formatting.shape(totals.get(g.INPUT_SHAPE))),
-    ]
-    table = "".join(f"<tr><td>{a}</td><td align='right'>{b}</td><td align='right'>{c}</td></tr>"
-                    for a, b, c in rows)
-    lines.append("<table cellspacing='0' cellpadding='3' width='100%'>"
-                 "<tr><th align='left'></th><th align='right'>torchvision</th>"
-                 f"<th align='right'>measured</th></tr>{table}</table>")
-    if measured_params is not None and measured_params != reference.num_params:
-        lines.append("<p style='color:#666'>The measured count covers the layers the eval-mode "
-                     "forward runs (auxiliary heads excluded).</p>")
+    params = formatting.count(measured_params) if measured_params is not None else "…"
+    macs = f"{measured_macs / 1e9:.3f}" if measured_macs is not None else "…"
+    shape = formatting.shape(totals.get(g.INPUT_SHAPE))
+    if reference is None:
+        lines.append(f"<p>{escape(spec.name)}</p>")
+        lines.append(_table(("measured",), [("Parameters", params), ("GMACs", macs),
+                                            ("Input", shape)]))
+    else:
+        lines.append(_table(("torchvision", "measured"), [
+            ("Parameters", formatting.count(reference.num_params), params),
+            ("GMACs", f"{reference.gflops:.3f}", macs),
+            ("Top-1 / top-5", f"{reference.acc1:.1f}% / {reference.acc5:.1f}%", "–"),
+            ("Input", f"{spec.input_size}×{spec.input_size}", shape)]))
+        if measured_params is not None and measured_params != reference.num_params:
+            lines.append("<p style='color:#666'>The measured count covers the layers the "
+                         "eval-mode forward runs (auxiliary heads excluded).</p>")
     preprocessing = spec.preprocessing
-    lines.append(f"<p style='color:#666'>Preprocessing: resize {preprocessing.resize_size} "
-                 f"({preprocessing.interpolation}), centre crop {preprocessing.crop_size}, "
-                 f"normalise mean {preprocessing.mean}, std {preprocessing.std}.<br>"
-                 f"Weights: {escape(weights)}</p>")
+    if preprocessing is None:
+        lines.append("<p style='color:#666'>This model does not take images: photos cannot "
+                     "be run through it.</p>")
+    else:
+        assumed = "Assumed preprocessing" if reference is None else "Preprocessing"
+        gray = ", as grayscale" if preprocessing.channels == 1 else ""
+        lines.append(f"<p style='color:#666'>{assumed}: resize {preprocessing.resize_size} "
+                     f"({preprocessing.interpolation}), centre crop {preprocessing.crop_size}"
+                     f"{gray}, normalise mean {preprocessing.mean}, std {preprocessing.std}.</p>")
+    lines.append(f"<p style='color:#666'>Weights: {escape(weights)}</p>")
     return "".join(lines)
+
+
+def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    header = "".join(f"<th align='right'>{column}</th>" for column in columns)
+    body = "".join("<tr><td>" + "</td><td align='right'>".join(row) + "</td></tr>"
+                   for row in rows)
+    return (f"<table cellspacing='0' cellpadding='3' width='100%'><tr><th align='left'></th>"
+            f"{header}</tr>{body}</table>")

@@ -51,11 +51,14 @@ class ModelPicker(QWidget):
         return self._checkpoint if choice == FROM_FILE else choice
 
     def show_model(self, name: str, weights: str) -> None:
-        """Highlight ``name`` and its weights without emitting (e.g. after a failed load)."""
-        for item in self._items():
-            if item.data(0, _NAME_ROLE) == name:
-                self._tree.setCurrentItem(item)
-                self._tree.scrollToItem(item)
+        """Highlight ``name`` and its weights without emitting (e.g. after a failed load); a
+        name outside the zoo (a model file) highlights nothing."""
+        found = [item for item in self._items() if item.data(0, _NAME_ROLE) == name]
+        if not found:
+            self._tree.clearSelection()
+            return
+        self._tree.setCurrentItem(found[0])
+        self._tree.scrollToItem(found[0])
         mode = weights if weights in (RANDOM, PRETRAINED) else FROM_FILE
         if mode == FROM_FILE:
             self._checkpoint = weights

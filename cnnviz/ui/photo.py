@@ -15,7 +15,7 @@ from PySide6.QtCore import QBuffer, QIODevice, QObject, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from cnnviz import gradcam, images, inference, maps, zoo
+from cnnviz import formatting, gradcam, images, inference, maps, zoo
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 from cnnviz.session import LoadedModel, Session
@@ -67,6 +67,9 @@ class PhotoController(QObject):
         self._cam: tuple[str, np.ndarray] | None = None  # node, heat map
         self._cam_class = ""
         self.stats: dict[str, inference.NodeStats] | None = None  # of the photo, when asked for
+        # The photo to run through the next model: the latest asked for (kept while a model
+        # takes no photos).
+        self._source: tuple[str | bytes, str | None] = (default_sample(), None)
         self._stats_job: tuple[Photo, int] | None = None  # the photo and job computing them
         self.input_panel.set_samples(images.sample_images())
         self.feature_maps.clear("Drop a photo to see feature maps")
@@ -87,6 +90,11 @@ class PhotoController(QObject):
         if loaded is None:
             return
         label = label or (os.path.basename(source) if isinstance(source, str) else "image")
+        self._source = source, label  # the latest request, for the next model too
+        if loaded.spec.preprocessing is None:
+            self.sigMessage.emit(f"{loaded.spec.display_name} does not take photos: "
+                                 f"{label} is kept for the next model that does")
+            return
         for kind in (CAPTURE_JOB, GRADCAM_JOB, STATS_JOB):
             self._worker.cancel(kind)
 
@@ -148,6 +156,9 @@ class PhotoController(QObject):
                 self.sigActivationsChanged.emit()
 
     def _on_job_failed(self, _job_id: int, kind: str, message: str) -> None:
+        if kind == RUN_JOB:  # the shown photo stays the one to run
+            self._source = ((self.photo.source, self.photo.label) if self.photo is not None
+                            else (default_sample(), None))
         if kind in (RUN_JOB, CAPTURE_JOB, GRADCAM_JOB, STATS_JOB):
             self.sigMessage.emit(message)
 
@@ -177,12 +188,16 @@ class PhotoController(QObject):
         loaded = self._session.loaded
         self.input_panel.set_categories(zoo.categories(loaded.spec.name))
         self.predictions.clear()
-        self.feature_maps.clear("Running the photo through the new model…")
         self._cam = None
-        source = self.photo.source if self.photo else default_sample()
-        label = self.photo.label if self.photo else None
         self.photo = None
-        self.open(source, label)
+        if loaded.spec.preprocessing is None:
+            shape = formatting.shape(loaded.graph.graph[g.INPUT_SHAPE])
+            self.input_panel.show_image(None, f"{loaded.spec.display_name} takes a {shape} "
+                                              f"input, not photos")
+            self.feature_maps.clear("This model does not take photos")
+            return
+        self.feature_maps.clear("Running the photo through the new model…")
+        self.open(*self._source)
 
     def _on_selection_change(self) -> None:
         name = self._session.selection

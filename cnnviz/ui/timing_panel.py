@@ -20,7 +20,7 @@ BAR_COLOR = QColor("#f28e2b")
 BAR_PIXELS = 18  # height a bar's row gets, so that the layer names never overlap
 SELECTED_BAR_COLOR = QColor("#b03a2e")
 LABEL_CHARACTERS = 40  # longer layer names are shortened from the left
-MAX_BATCH = 4096
+MAX_BATCH = 1_000_000
 MAX_RUNS = 1000
 
 
