@@ -12,8 +12,8 @@ For each model, precision and batch size it prints:
 - ``coverage``: the sum of the per-layer times over the instrumented median (target 0.9–1.05).
 - with ``--profiler``: for every leaf module taking at least 2% of the time, cnnviz's time
   against ``torch.profiler``'s (device time on CUDA, CPU time on the CPU) of the same module,
-  marked by ``record_function`` ranges from forward hooks; ``worst`` is the largest relative
-  difference (target 10%).
+  marked by ``record_function`` ranges from forward hooks; ``median`` and ``worst`` are the
+  median and largest relative differences (target 10%).
 
 Run: `.venv/bin/python bench/timing_accuracy.py [--device cpu|cuda] [--dtype fp32 bf16]
 [--batch 1 32] [--runs N] [--profiler] [MODEL ...]`. The defaults are the CPU, fp32, batch 1
@@ -123,8 +123,9 @@ def check(name: str, settings: timing.BenchSettings, with_profiler: bool) -> Non
         total = sum(layers.values())
         compared = {node: ms for node, ms in profiled.items()
                     if layers.get(node, 0.0) >= SHARE_COMPARED * total}
-        worst = max((abs(layers[node] - ms) / ms for node, ms in compared.items()), default=0.0)
-        line += f" {len(compared):8d} {worst:7.1%}"
+        differences = sorted(abs(layers[node] - ms) / ms for node, ms in compared.items())
+        middle = statistics.median(differences) if differences else 0.0
+        line += f" {len(compared):8d} {middle:7.1%} {max(differences, default=0.0):7.1%}"
     print(line, flush=True)
 
 
@@ -145,7 +146,7 @@ def main() -> None:
           f"{ROUNDS} alternating rounds · {time.strftime('%Y-%m-%d')}")
     header = (f"{'model':12s} {'dtype':5s} {'batch':>5s} {'bare ms':>9s} {'plain ms':>9s} "
               f"{'plain/bare':>10s} {'instr/plain':>11s} {'coverage':>9s}")
-    print(header + (f" {'compared':>8s} {'worst':>7s}" if args.profiler else ""))
+    print(header + (f" {'compared':>8s} {'median':>7s} {'worst':>7s}" if args.profiler else ""))
     for name in args.models:
         for dtype in args.dtype:
             for batch in args.batch:

@@ -256,6 +256,10 @@ def _print_bench(result: timing.BenchResult) -> None:
     print(f"{result.model} · {result.settings.describe()} · {len(result.times_ms)} runs")
     print(f"  median {result.median_ms:.2f} ms (p10 {result.p10_ms:.2f}, p90 {result.p90_ms:.2f})"
           f" · {result.images_per_s:.1f} images/s")
+    if not result.layers_ms:
+        print("  per layer: not measured (TorchScript runs its graph itself, out of cnnviz's "
+              "reach)")
+        return
     print(f"  per layer: instrumented median {result.instrumented_median_ms:.2f} ms, "
           f"layers cover {formatting.percent(result.coverage)} of it")
     for name, ms in result.slowest(BENCH_SLOWEST):

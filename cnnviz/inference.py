@@ -343,6 +343,9 @@ def forward_exposing(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor, 
     so the class score can be differentiated with respect to it even where later layers
     work in place. Otherwise it is a copy taken when the node ran.
     """
+    if graph.graph[g.TRACER] == trace.TORCHSCRIPT:
+        raise CnnvizError("a TorchScript model runs its graph itself: cnnviz cannot show "
+                          "what its layers output")
     exposing = _Exposing(node_name, track_gradient)
     output = observed_forward(model, graph, tensor, exposing)
     if exposing.value is None:

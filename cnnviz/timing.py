@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from cnnviz import graph as g
+from cnnviz import trace
 from cnnviz.errors import CnnvizError, out_of_memory_reported
 from cnnviz.inference import Cancelled, observed_forward
 from cnnviz.session import LoadedModel
@@ -230,11 +231,16 @@ class BenchResult:
             "model": self.model, "device": settings.pop("device"), "dtype": settings.pop("dtype"),
             "batch": settings.pop("batch"), "median_ms": self.median_ms, "p10_ms": self.p10_ms,
             "p90_ms": self.p90_ms, "images_per_s": self.images_per_s,
-            "instrumented_median_ms": self.instrumented_median_ms,
+            "instrumented_median_ms": _number_or_none(self.instrumented_median_ms),
             "layers": [{"name": name, "ms": ms} for name, ms in self.layers_ms.items()],
-            "coverage": self.coverage, **settings,
+            "coverage": _number_or_none(self.coverage), **settings,
             "threads": self.settings.threads or torch.get_num_threads(),
         }
+
+
+def _number_or_none(value: float) -> float | None:
+    """JSON has no NaN: a quantity that was not measured is null."""
+    return None if math.isnan(value) else value
 
 
 def drawn_times(layers_ms: Mapping[str, float], drawn: nx.DiGraph) -> dict[str, float]:
@@ -254,13 +260,15 @@ def benchmark(loaded: LoadedModel, settings: BenchSettings, *, per_layer: bool =
               progress: Progress | None = None,
               cancelled: Callable[[], bool] | None = None) -> BenchResult:
     """Time ``loaded``'s model as ``settings`` say (see the module docstring); without
-    ``per_layer`` only the plain runs (the result has no layers, its coverage is NaN).
+    ``per_layer``, or for a model :func:`has_layer_times` rules out, only the plain runs (the
+    result has no layers, its coverage is NaN).
 
     Raises DeviceError for an absent device or precision, CnnvizError when memory runs out,
     :class:`Cancelled` once ``cancelled()`` returns True (checked between runs).
     """
     settings.check()
     device = resolve_device(settings.device).name
+    per_layer = per_layer and has_layer_times(loaded)
     total_runs = (2 if per_layer else 1) * (settings.warmup + settings.runs)
     done = 0
 
@@ -295,6 +303,12 @@ def benchmark(loaded: LoadedModel, settings: BenchSettings, *, per_layer: bool =
               for node in loaded.graph if per_run and node in per_run[0]}
     return BenchResult(name, settings, tuple(times), tuple(instrumented), layers,
                        graph_batch=loaded.graph.graph[g.INPUT_SHAPE][0])
+
+
+def has_layer_times(loaded: LoadedModel) -> bool:
+    """Whether the model's nodes can be timed: not inside TorchScript, which runs its graph
+    itself, out of reach of probes and hooks."""
+    return loaded.graph.graph[g.TRACER] != trace.TORCHSCRIPT
 
 
 def placed(loaded: LoadedModel, settings: BenchSettings,

@@ -109,6 +109,15 @@ def test_torchscript_files_open_without_trust(capsys, tmp_path) -> None:
     status, out, err = run(capsys, "summary", str(path), "--input-shape", "1,3,32,32", "--json")
     assert status == 0, err
     assert json.loads(out)["total_params"] == sum(p.numel() for p in model.parameters())
+    status, out, err = run(capsys, "bench", str(path), "--input-shape", "1,3,32,32", "--runs",
+                           "2", "--json")
+    result = json.loads(out)[0]
+    assert status == 0 and result["median_ms"] > 0
+    assert result["layers"] == [] and result["coverage"] is None  # TorchScript hides them
+    status, out, err = run(capsys, "activations", str(path), str(images.sample_images()[0]),
+                           "--input-shape", "1,3,32,32", "--layer", "output",
+                           "-o", str(tmp_path / "a.npy"))
+    assert status == 1 and err.count("\n") == 1 and "TorchScript" in err
 
 
 def test_bench_a_model_file(capsys, net_file) -> None:

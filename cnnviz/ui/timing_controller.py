@@ -115,13 +115,15 @@ class TimingController(QObject):
     def _show_result(self, loaded: LoadedModel, result: timing.BenchResult) -> None:
         self.result = result
         self.panel.history.add(result.median_ms, result.p10_ms, result.p90_ms)
+        layers = (f"Per-layer runs: median {result.instrumented_median_ms:.2f} ms "
+                  f"({result.instrumented_median_ms / result.median_ms:.2f}× the plain run); "
+                  f"the layers account for {formatting.percent(result.coverage)} of it"
+                  if result.layers_ms else
+                  "No per-layer times: TorchScript runs its graph itself, out of reach")
         self.panel.show_summary(
             f"{loaded.spec.display_name} · {result.settings.describe()}\n"
             f"Median {result.median_ms:.2f} ms (p10 {result.p10_ms:.2f}, "
-            f"p90 {result.p90_ms:.2f}) · {result.images_per_s:.1f} images/s\n"
-            f"Per-layer runs: median {result.instrumented_median_ms:.2f} ms "
-            f"({result.instrumented_median_ms / result.median_ms:.2f}× the plain run); "
-            f"the layers account for {formatting.percent(result.coverage)} of it")
+            f"p90 {result.p90_ms:.2f}) · {result.images_per_s:.1f} images/s\n{layers}")
         self._show_bars()
         self.show_in_inspector()
         self.sigTimesChanged.emit()
