@@ -42,7 +42,7 @@ class TimingController(QObject):
         self.panel.show_summary(NOT_MEASURED)
         self.panel.sigMeasure.connect(self.measure)
         self.panel.sigCancel.connect(self.cancel)
-        self.panel.continuous.toggled.connect(self._on_continuous_toggled)
+        self.panel.continuous.toggled.connect(lambda _on: self._measure_again())
         self.panel.bars.sigNodeChosen.connect(self._on_bar_chosen)
         worker.sigFinished.connect(self._on_job_finished)
         worker.sigFailed.connect(self._on_job_failed)
@@ -99,8 +99,7 @@ class TimingController(QObject):
             if loaded is not self._session.loaded:
                 return  # a measurement of a model since replaced
             self._show_result(loaded, measured)
-            if self.panel.continuous.isChecked():
-                QTimer.singleShot(0, self.measure)
+            QTimer.singleShot(0, self._measure_again)
 
     def _on_job_failed(self, _job_id: int, kind: str, message: str) -> None:
         if kind in (CAPABILITIES_JOB, BENCH_JOB):
@@ -139,8 +138,7 @@ class TimingController(QObject):
         self.panel.show_summary(NOT_MEASURED)
         self._show_bars()
         self.sigTimesChanged.emit()
-        if self.panel.continuous.isChecked():
-            QTimer.singleShot(0, self.measure)
+        QTimer.singleShot(0, self._measure_again)
 
     def _show_bars(self) -> None:
         times = self.drawn_times() or {}
@@ -173,6 +171,7 @@ class TimingController(QObject):
         if self._session.diagram is not None and name in self._session.diagram.graph:
             self._view.select(name, centre=True)
 
-    def _on_continuous_toggled(self, on: bool) -> None:
-        if on and self.panel.measure_button.isEnabled():
+    def _measure_again(self) -> None:
+        """Running continuously: the next measurement, unless the box was cleared meanwhile."""
+        if self.panel.continuous.isChecked() and self.panel.measure_button.isEnabled():
             self.measure()
