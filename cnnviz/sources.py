@@ -123,22 +123,6 @@ def candidate_names(path: str) -> list[str]:
     return classes + functions
 
 
-def needs_trust(reference: str) -> bool:
-    """Whether opening ``reference`` runs code from the file: Python files, pickled modules,
-    and exported programs that hold pickles. A file that cannot be opened at all does not
-    (opening it fails without running anything)."""
-    path, _ = _split_reference(reference)
-    if path.lower().endswith(PYTHON_SUFFIX):
-        return True
-    try:
-        load_user_model(reference, trust=False)
-    except UntrustedCodeError:
-        return True
-    except CnnvizError:
-        pass
-    return False
-
-
 def load_user_model(reference: str, *, trust: bool = False, arguments: str = "",
                     time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> UserModel:
     """Open the model that ``reference`` (``FILE.py:NAME``, ``FILE.py`` or a saved model's

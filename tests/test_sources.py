@@ -503,7 +503,6 @@ def test_a_malicious_pickle_is_refused_without_trust(tmp_path) -> None:
     with pytest.raises(UntrustedCodeError) as raised:
         sources.load_user_model(str(path))
     check_one_line(raised.value, "checkpoint.pt", "pickled Python object", "--trust")
-    assert sources.needs_trust(str(path))
     assert not marker.exists()
     with pytest.raises(ModelFileError):  # trusted, it runs: the test can fail
         sources.load_user_model(str(path), trust=True)
@@ -522,7 +521,6 @@ def test_a_python_file_is_never_imported_without_trust(tmp_path) -> None:
                 return x
     """)
     for reference in (str(path), f"{path}:Net"):
-        assert sources.needs_trust(reference)
         with pytest.raises(UntrustedCodeError) as raised:
             sources.load_user_model(reference, arguments="a=1")
         check_one_line(raised.value, "hostile.py", "--trust")
@@ -551,7 +549,7 @@ def malicious_exported_program(tmp_path: pathlib.Path, marker: pathlib.Path) -> 
 def test_an_exported_program_holding_a_pickle_needs_trust(tmp_path) -> None:
     marker = tmp_path / "pwned"
     path = malicious_exported_program(tmp_path, marker)
-    assert not sources.needs_trust(str(tmp_path / "clean.pt2"))
+    sources.load_user_model(str(tmp_path / "clean.pt2"))  # no pickles: no trust needed
     with pytest.raises(UntrustedCodeError) as raised:
         sources.load_user_model(str(path))
     check_one_line(raised.value, "hostile.pt2", "--trust")
@@ -569,7 +567,6 @@ def test_a_pickled_module_needs_trust_and_then_loads_from_its_folder(tmp_path, s
     path = tmp_path / "whole.pth"
     torch.save(model, path)
     forget(scriptable)
-    assert sources.needs_trust(str(path))
     with pytest.raises(UntrustedCodeError) as raised:
         sources.load_user_model(str(path))
     check_one_line(raised.value, "whole.pth", scriptable.__name__, "--trust")
@@ -584,7 +581,6 @@ def test_a_pickled_module_needs_trust_and_then_loads_from_its_folder(tmp_path, s
 def test_a_state_dict_points_to_weights(tmp_path, scriptable) -> None:
     path = tmp_path / "weights.pth"
     torch.save(scriptable.ScriptNet().state_dict(), path)
-    assert not sources.needs_trust(str(path))
     with pytest.raises(ModelFileError) as raised:
         sources.load_user_model(str(path))
     check_one_line(raised.value, "weights.pth", "state_dict", "--weights")
@@ -722,7 +718,6 @@ def test_torchscript_files_open_without_trust_and_keep_their_layers(tmp_path, sc
     saved = torch.jit.script(model) if how == "script" else torch.jit.trace(model, example)
     path = tmp_path / f"model.{'pt' if how == 'script' else 'jit'}"
     torch.jit.save(saved, str(path))
-    assert not sources.needs_trust(str(path))
     user = sources.load_user_model(str(path))
     assert user.kind == sources.TORCHSCRIPT and user.name == path.name
     graph = sources.trace_user_model(user, (1, 3, 32, 32))
