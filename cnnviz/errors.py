@@ -9,6 +9,10 @@ class CnnvizError(Exception):
     """Base of every error shown to the user as a message rather than a traceback."""
 
 
+class Cancelled(Exception):
+    """Long work (a run, a benchmark) stopped because its ``cancelled`` callback said so."""
+
+
 class UnknownModelError(CnnvizError):
     """A model name that is not in the zoo."""
 
@@ -24,23 +28,15 @@ class TraceError(CnnvizError):
 _OUT_OF_MEMORY = ("out of memory", "can't allocate memory", "not enough memory")
 
 
-def out_of_memory_message(error: BaseException, doing: str) -> str | None:
-    """One line for the user when ``error`` is a run out of memory (torch raises RuntimeError
-    subclasses for both CPU and GPU allocators), else None."""
-    text = str(error).lower()
-    if isinstance(error, MemoryError) or any(words in text for words in _OUT_OF_MEMORY):
-        return f"out of memory {doing}: try a smaller batch or input"
-    return None
-
-
 @contextmanager
 def out_of_memory_reported(doing: str) -> Iterator[None]:
     """Turn running out of memory inside the block into a CnnvizError saying what was being
-    done ("running resnet50 at batch 4096 on cpu"); other errors pass through."""
+    done ("running resnet50 at batch 4096 on cpu"); other errors pass through. torch raises
+    RuntimeError subclasses for both CPU and GPU allocators."""
     try:
         yield
     except (RuntimeError, MemoryError) as error:
-        message = out_of_memory_message(error, doing)
-        if message is None:
+        text = str(error).lower()
+        if not isinstance(error, MemoryError) and not any(w in text for w in _OUT_OF_MEMORY):
             raise
-        raise CnnvizError(message) from error
+        raise CnnvizError(f"out of memory {doing}: try a smaller batch or input") from error

@@ -53,7 +53,7 @@ from torch.fx import Graph, GraphModule, Interpreter, Node
 from cnnviz import graph as g
 from cnnviz import trace, zoo
 from cnnviz.trace import tensors_in
-from cnnviz.errors import CnnvizError
+from cnnviz.errors import Cancelled, CnnvizError
 from cnnviz.session import LoadedModel
 
 TOP_K = 5
@@ -77,10 +77,6 @@ _IN_PLACE_OPERATORS = frozenset({
 _BITS = {torch.float32: torch.int32, torch.float64: torch.int64,
          torch.float16: torch.int16, torch.bfloat16: torch.int16}
 _SUGGESTIONS = 5
-
-
-class Cancelled(Exception):
-    """A run stopped because its ``cancelled`` callback returned True."""
 
 
 class UnknownLayerError(CnnvizError):

@@ -25,7 +25,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 import networkx as nx
@@ -35,8 +35,8 @@ from torch import nn
 
 from cnnviz import graph as g
 from cnnviz import trace
-from cnnviz.errors import CnnvizError, out_of_memory_reported
-from cnnviz.inference import Cancelled, observed_forward
+from cnnviz.errors import Cancelled, CnnvizError, out_of_memory_reported
+from cnnviz.inference import observed_forward
 from cnnviz.session import LoadedModel
 
 PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -226,15 +226,16 @@ class BenchResult:
 
     def to_json(self) -> dict[str, Any]:
         """The object ``cnnviz bench --json`` prints for the model."""
-        settings = asdict(self.settings)
+        settings = self.settings
         return {
-            "model": self.model, "device": settings.pop("device"), "dtype": settings.pop("dtype"),
-            "batch": settings.pop("batch"), "median_ms": self.median_ms, "p10_ms": self.p10_ms,
+            "model": self.model, "device": settings.device, "dtype": settings.dtype,
+            "batch": settings.batch, "median_ms": self.median_ms, "p10_ms": self.p10_ms,
             "p90_ms": self.p90_ms, "images_per_s": self.images_per_s,
             "instrumented_median_ms": _number_or_none(self.instrumented_median_ms),
             "layers": [{"name": name, "ms": ms} for name, ms in self.layers_ms.items()],
-            "coverage": _number_or_none(self.coverage), **settings,
-            "threads": self.settings.threads or torch.get_num_threads(),
+            "coverage": _number_or_none(self.coverage), "runs": settings.runs,
+            "warmup": settings.warmup, "channels_last": settings.channels_last,
+            "threads": settings.threads or torch.get_num_threads(),
         }
 
 

@@ -7,7 +7,7 @@ import sys
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from cnnviz import zoo
+from cnnviz import sources, zoo
 from cnnviz.errors import CnnvizError
 from cnnviz.session import ModelRequest
 
@@ -26,8 +26,9 @@ def run_app(model: str | ModelRequest | None = None, weights: str = "random",
             screenshot: str | None = None, select: str | None = None) -> int:
     """Open the window on a zoo name or a model file (or render it to ``screenshot`` and
     quit); returns the exit status."""
-    if isinstance(model, str):
-        zoo.get_spec(model)  # an unknown name fails here, with suggestions, before any window
+    name = model.name if isinstance(model, ModelRequest) else model
+    if name is not None and not sources.is_model_reference(name):
+        zoo.get_spec(name)  # an unknown name fails here, with suggestions, before any window
     if not has_display():
         if screenshot is None:
             raise CnnvizError("no display to open the window on (set DISPLAY, or use "

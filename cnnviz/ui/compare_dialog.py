@@ -9,10 +9,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
 from cnnviz import compare, timing
-from cnnviz.inference import Cancelled
 from cnnviz.session import LoadedModel
 from cnnviz.ui.compare_view import CompareView
-from cnnviz.ui.workers import JobCancelled, JobContext, TorchWorker
+from cnnviz.ui.workers import JobContext, TorchWorker
 
 COMPARE_JOB = "compare"
 COMPARE_RUNS = 10  # plain runs a model when measuring the comparison's latencies
@@ -63,14 +62,8 @@ class CompareDialog(QDialog):
                 return timing.benchmark(loaded, settings, per_layer=False,
                                         cancelled=context.cancelled).median_ms
 
-            try:
-                rows = compare.measure_rows(names, latency if measure else None,
-                                            progress=context.progress,
-                                            cancelled=context.cancelled)
-            except Cancelled as cancelled:
-                raise JobCancelled from cancelled
-            context.check()
-            return rows
+            return compare.measure_rows(names, latency if measure else None,
+                                        progress=context.progress, cancelled=context.cancelled)
 
         self.view.set_busy(True)
         self._worker.submit(COMPARE_JOB, task)

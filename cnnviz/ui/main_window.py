@@ -6,6 +6,7 @@ submits requests and shows the results that are still current.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -521,8 +522,10 @@ class MainWindow(QMainWindow):
             self.export_diagram(path)
 
     def _export_name(self, extension: str) -> str:
+        """A file name for the model (a model file's path is not a name: net.py:Net → net.py_Net)."""
         loaded = self.session.loaded
-        return f"{loaded.spec.name if loaded else 'diagram'}.{extension}"
+        stem = re.sub(r"[^\w.-]+", "_", os.path.basename(loaded.spec.name)) if loaded else "diagram"
+        return f"{stem}.{extension}"
 
     def _about(self) -> None:
         QMessageBox.about(self, "About cnnviz",

@@ -22,7 +22,7 @@ from cnnviz.session import LoadedModel, Session
 from cnnviz.ui.feature_maps import FeatureMaps
 from cnnviz.ui.input_panel import InputPanel
 from cnnviz.ui.predictions import PredictionsView
-from cnnviz.ui.workers import JobCancelled, JobContext, TorchWorker
+from cnnviz.ui.workers import JobContext, TorchWorker
 
 RUN_JOB, CAPTURE_JOB, GRADCAM_JOB, STATS_JOB = "run", "capture", "gradcam", "statistics"
 DEFAULT_SAMPLE = "chelsea.png"  # a tabby cat: a class every ImageNet model knows
@@ -102,11 +102,8 @@ class PhotoController(QObject):
             image = images.load_image(source)
             context.check()
             prepared = inference.prepare(image, loaded.spec.preprocessing)
-            try:
-                result = inference.run(loaded, prepared, zoo.categories(loaded.spec.name),
-                                       cancelled=context.cancelled)
-            except inference.Cancelled as cancelled:  # a newer photo or model took over
-                raise JobCancelled from cancelled
+            result = inference.run(loaded, prepared, zoo.categories(loaded.spec.name),
+                                   cancelled=context.cancelled)
             return Photo(source, label, loaded, prepared, result), note
 
         self._worker.submit(RUN_JOB, task)
@@ -277,9 +274,6 @@ class PhotoController(QObject):
             return  # already on its way
 
         def task(context: JobContext) -> tuple[Photo, dict[str, inference.NodeStats]]:
-            try:
-                return photo, inference.statistics(photo.model, photo.prepared, context.cancelled)
-            except inference.Cancelled as cancelled:
-                raise JobCancelled from cancelled
+            return photo, inference.statistics(photo.model, photo.prepared, context.cancelled)
 
         self._stats_job = photo, self._worker.submit(STATS_JOB, task)

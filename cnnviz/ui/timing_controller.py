@@ -13,12 +13,11 @@ from PySide6.QtWidgets import QWidget
 
 from cnnviz import formatting, timing
 from cnnviz import graph as g
-from cnnviz.inference import Cancelled
 from cnnviz.session import LoadedModel, Session
 from cnnviz.ui.graph_view import GraphView
 from cnnviz.ui.inspector import Inspector
 from cnnviz.ui.timing_panel import TimingPanel
-from cnnviz.ui.workers import JobCancelled, JobContext, TorchWorker
+from cnnviz.ui.workers import JobContext, TorchWorker
 
 CAPABILITIES_JOB, BENCH_JOB = "capabilities", "bench"
 BARS = 15  # the slowest layers charted
@@ -60,11 +59,8 @@ class TimingController(QObject):
         settings = self.panel.settings()
 
         def task(context: JobContext) -> tuple[LoadedModel, timing.BenchResult]:
-            try:
-                return loaded, timing.benchmark(loaded, settings, progress=context.progress,
-                                                cancelled=context.cancelled)
-            except Cancelled as cancelled:
-                raise JobCancelled from cancelled
+            return loaded, timing.benchmark(loaded, settings, progress=context.progress,
+                                            cancelled=context.cancelled)
 
         self.panel.set_running(True)
         self._worker.submit(BENCH_JOB, task)

@@ -39,6 +39,7 @@ class SlowestLayers(pg.PlotWidget):
         self._selected = ""
         self._bars: pg.BarGraphItem | None = None
         self._labels: list[pg.TextItem] = []
+        self._tooltips: list[str] = []
         item = self.getPlotItem()
         item.setMenuEnabled(False)
         item.hideButtons()

@@ -16,11 +16,14 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from cnnviz.errors import CnnvizError
+from cnnviz.errors import Cancelled, CnnvizError
 
 
-class JobCancelled(Exception):
-    """Raised inside a task (by ``JobContext.check``) when a newer request superseded it."""
+class JobCancelled(Cancelled):
+    """Raised inside a task (by ``JobContext.check``) when a newer request superseded it.
+
+    A task that passes ``JobContext.cancelled`` on to the core lets the core's
+    :class:`~cnnviz.errors.Cancelled` out: the worker treats both alike."""
 
 
 class JobContext:
@@ -117,7 +120,7 @@ class TorchWorker(QObject):
             return
         try:
             result = job.task(context)
-        except JobCancelled:
+        except Cancelled:
             self._done.emit(job.job_id, job.kind, None)
         except CnnvizError as error:
             self._error.emit(job.job_id, job.kind, str(error))
