@@ -29,7 +29,7 @@ WARM_UP = 3
 
 
 def overhead(name: str, repeats: int) -> None:
-    loaded = session.load_model(name)
+    loaded = session.ModelRequest.of(name).load()
     prepared = inference.prepare(images.load_image(images.sample_images()[0]),
                                  loaded.spec.preprocessing)
 
@@ -62,7 +62,7 @@ def overhead(name: str, repeats: int) -> None:
 
 
 def memory(name: str) -> None:
-    loaded = session.load_model(name)
+    loaded = session.ModelRequest.of(name).load()
     prepared = inference.prepare(images.load_image(images.sample_images()[0]),
                                  loaded.spec.preprocessing)
     result = inference.run(loaded, prepared, None)

@@ -102,7 +102,7 @@ def profiled_layers(loaded: session.LoadedModel, model: torch.nn.Module, tensor:
 
 
 def check(name: str, settings: timing.BenchSettings, with_profiler: bool) -> None:
-    loaded = session.load_model(name)
+    loaded = session.ModelRequest.of(name).load()
     device = timing.resolve_device(settings.device).name
     with torch.inference_mode():
         model, tensor = timing.placed(loaded, settings, device)

@@ -1,7 +1,7 @@
 """Numbers and structure computed from a traced graph: MACs, receptive fields, memory, shares,
 residual joins, and collapsing blocks of the module hierarchy into single nodes.
 
-Conventions (DESIGN.md): MACs count convolutions, linear layers, matrix products and attention
+Conventions: MACs count convolutions, linear layers, matrix products and attention
 (torchvision's ``_ops`` convention; FLOPs = 2 × MACs); the receptive field is the theoretical
 one, propagated in topological order, the largest per axis at joins, global after any operation
 that mixes all positions.
@@ -148,7 +148,7 @@ def receptive_field(attrs: dict, inputs: list[ReceptiveField | None],
     ``inputs`` are the fields of the inputs that depend on the model's input, and
     ``input_positions`` the number of spatial positions those inputs carry.
     """
-    category, module_type = attrs[g.CATEGORY], attrs[g.MODULE_TYPE]
+    category, _module_type = attrs[g.CATEGORY], attrs[g.MODULE_TYPE]
     if category == Category.INPUT:
         out = attrs[g.OUT_SHAPE]
         return ReceptiveField.identity(len(out) - 2) if out and len(out) >= 3 else None

@@ -114,10 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             from cnnviz.ui.app import run_app
 
-            model = args.model
-            if model is not None and (sources.is_model_reference(model) or args.input_shape):
-                model = _request(args, model)
-            return run_app(model, args.weights, args.screenshot, args.select)
+            request = None
+            if args.model is not None:  # an unknown name fails here, before any window
+                request = _request(args, args.model)
+            return run_app(request, args.weights, args.screenshot, args.select)
         if args.command == "models":
             print_models()
             return 0
@@ -145,8 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _request(args: argparse.Namespace, name: str) -> session.ModelRequest:
     """The model ``name`` to open as the command line's options say."""
     shape = sources.parse_input_shape(args.input_shape) if args.input_shape else None
-    return session.ModelRequest(name, getattr(args, "weights", "random"), args.trust, shape,
-                                args.args)
+    return session.ModelRequest.of(name, getattr(args, "weights", "random"), args.trust, shape,
+                                   args.args)
 
 
 def print_models() -> None:
@@ -183,7 +183,7 @@ def export(request: session.ModelRequest, path: str, depth: int | None = None,
     if not os.path.isdir(directory):
         raise CnnvizError(f"cannot export to {path}: folder {directory} does not exist")
     loaded = request.load()
-    shown = session.make_diagram(loaded.graph, session.DiagramView(depth))
+    shown = session.make_diagram(loaded, session.DiagramView(depth))
     if extension == ".json":
         content = {"model": loaded.spec.name, **diagram.layout_json(shown.layout)}
         with open(path, "w", encoding="utf-8") as file:
@@ -201,7 +201,7 @@ def predict(request: session.ModelRequest, image_path: str, topk: int = inferenc
     image = images.load_image(image_path)
     loaded = request.load()
     probabilities = inference.predict(loaded, _prepared(loaded, image))
-    categories = zoo.categories(loaded.spec.name)
+    categories = zoo.categories(loaded.spec)
     if not 1 <= topk <= len(probabilities):
         raise CnnvizError(f"--topk must be between 1 and {len(probabilities)}, not {topk}")
     top = inference.top_predictions(probabilities, categories, topk)

@@ -17,6 +17,7 @@ import networkx as nx
 
 from cnnviz import graph as g
 from cnnviz import session, zoo
+from cnnviz.references import ZooModel
 from cnnviz.session import LoadedModel
 
 # The ImageNet winners and their best-known heirs, oldest first.
@@ -107,11 +108,11 @@ def measure_rows(
     for index, name in enumerate(names):
         if cancelled is not None and cancelled():
             return rows
+        spec = zoo.get_spec(name)
         if progress is not None:
             verb = "Measuring" if measure is not None else "Loading"
-            label = zoo.get_spec(name).display_name
-            progress(index / len(names), f"{verb} {label} ({index + 1}/{len(names)})…")
-        loaded = session.load_model(name)
+            progress(index / len(names), f"{verb} {spec.display_name} ({index + 1}/{len(names)})…")
+        loaded = session.load_model(session.ModelRequest(ZooModel(spec)))
         rows.append(model_row(loaded, measure(loaded) if measure is not None else None))
     if progress is not None:
         progress(1.0, "Done")

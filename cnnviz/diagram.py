@@ -100,6 +100,18 @@ def _largest(value: int | tuple[int, ...]) -> int:
     return max(_as_tuple(value))
 
 
+def matching_nodes(graph: nx.DiGraph, layout: Layout, text: str) -> list[str]:
+    """Nodes whose name, module path or type contains ``text`` (any case), top to bottom,
+    then left to right; none for empty text."""
+    if not text:
+        return []
+    needle = text.casefold()
+    found = [name for name, attrs in graph.nodes(data=True)
+             if any(needle in attrs[key].casefold() for key in (g.NAME, g.QUALNAME, g.MODULE_TYPE))]
+    boxes = layout.nodes
+    return sorted(found, key=lambda name: (boxes[name].y, boxes[name].x))
+
+
 def box_sizes(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
     """The size of every node's box, from its text."""
     return {name: node_size(node_lines(attrs)) for name, attrs in graph.nodes(data=True)}

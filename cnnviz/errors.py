@@ -17,6 +17,14 @@ class UnknownModelError(CnnvizError):
     """A model name that is not in the zoo."""
 
 
+class ModelFileError(CnnvizError):
+    """A user's model file that cannot be opened, or text that names one badly."""
+
+
+class UntrustedCodeError(CnnvizError):
+    """Opening a model file would run code from it, and trust was not given."""
+
+
 class WeightsError(CnnvizError):
     """Weights that cannot be found, downloaded, read or matched to the model."""
 

@@ -1,13 +1,16 @@
-"""App state, Qt-free: the loaded model, what the diagram shows of it, and the selection.
+"""App state, Qt-free: the loaded model, what the diagram shows of it, the selection and the
+search. ``Session`` is their only owner.
 
 The work that produces state (``load_model``, ``make_diagram``) runs on the torch worker; the
-``Session`` holds the results on the GUI side and tells its listeners what changed, the way
-napari's components notify their Qt views.
+``Session`` holds the results on the GUI side and tells its listeners what changed, with the
+new value, the way napari's components notify their Qt views. A diagram made for a model that
+is no longer loaded is refused, so nothing drawn can belong to another model.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import networkx as nx
 import torch
@@ -17,6 +20,7 @@ from cnnviz import analysis, diagram, sources, zoo
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError, out_of_memory_reported
 from cnnviz.layout import Layout
+from cnnviz.references import ModelFile, ModelReference, resolve_model
 from cnnviz.trace import trace_model
 
 # A fully expanded diagram up to this many operations; larger models open collapsed.
@@ -45,9 +49,31 @@ class DiagramView:
 
 
 @dataclass(frozen=True)
-class LoadedModel:
-    """A built, traced model."""
+class ModelRequest:
+    """What to open (a resolved zoo model or model file) and how (see :func:`load_model`)."""
 
+    reference: ModelReference
+    weights: str = "random"
+    trust: bool = False
+    input_shape: tuple[int, ...] | None = None
+    arguments: str = ""
+
+    @classmethod
+    def of(cls, text: str, weights: str = "random", trust: bool = False,
+           input_shape: tuple[int, ...] | None = None, arguments: str = "") -> "ModelRequest":
+        """The request for the model ``text`` names (:func:`~cnnviz.references.resolve_model`):
+        for where text enters, the command line and scripts."""
+        return cls(resolve_model(text), weights, trust, input_shape, arguments)
+
+    def load(self) -> "LoadedModel":
+        return load_model(self)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A built, traced model, and the request that opened it."""
+
+    request: ModelRequest
     spec: zoo.ModelSpec
     weights: str
     model: nn.Module
@@ -56,50 +82,42 @@ class LoadedModel:
 
 @dataclass(frozen=True)
 class Diagram:
-    """What the diagram draws: the (partly collapsed) graph and its layout."""
+    """What the diagram draws of ``model``: the (partly collapsed) graph and its layout."""
 
+    model: LoadedModel
     view: DiagramView
     graph: nx.DiGraph
     layout: Layout
 
 
-def load_model(name: str, weights: str = "random", *, trust: bool = False,
-               input_shape: tuple[int, ...] | None = None, arguments: str = "") -> LoadedModel:
-    """Build a zoo model, or open a user's model file (``FILE.py:NAME``, ``.pt``, ``.pt2``:
-    see ``cnnviz.sources``; running its code needs ``trust``), and trace it on an input of
-    ``input_shape`` (default: the model's own size; worker thread)."""
-    if sources.is_model_reference(name):
-        if weights != "random":
+def load_model(request: ModelRequest) -> LoadedModel:
+    """Build a zoo model, or open a user's model file (running its code needs
+    ``request.trust``: see ``cnnviz.sources``), and trace it on an input of
+    ``request.input_shape`` (default: the model's own size; worker thread)."""
+    reference = request.reference
+    if isinstance(reference, ModelFile):
+        if request.weights != "random":
             raise CnnvizError("weights apply to zoo models: a model file brings its own")
-        user = sources.load_user_model(name, trust=trust, arguments=arguments)
-        graph = sources.trace_user_model(user, input_shape)
-        reference = f"{user.path}:{user.name.rsplit(':', 1)[1]}" if user.kind == "python" \
-            else user.path
-        spec = zoo.user_spec(reference, user.name, graph.graph[g.INPUT_SHAPE])
-        return LoadedModel(spec, "file", user.module, graph)
-    if arguments:
+        user = sources.load_user_model(reference, trust=request.trust,
+                                       arguments=request.arguments)
+        graph = sources.trace_user_model(user, request.input_shape)
+        spec = zoo.user_spec(user_model_name(user.name), user.name, graph.graph[g.INPUT_SHAPE])
+        return LoadedModel(request, spec, "file", user.module, graph)
+    if request.arguments:
         raise CnnvizError("constructor arguments apply to models opened from a .py file")
-    spec = zoo.get_spec(name)
-    model = zoo.build_model(spec.name, weights)
-    shape = input_shape or (1, 3, spec.input_size, spec.input_size)
+    spec = reference.spec
+    model = zoo.build_model(spec.name, request.weights)
+    shape = request.input_shape or (1, 3, spec.input_size, spec.input_size)
     with out_of_memory_reported(f"making a {'×'.join(map(str, shape))} input"):
         example = torch.zeros(shape)
-    return LoadedModel(spec, str(weights), model, trace_model(model, example, spec.name))
+    return LoadedModel(request, spec, str(request.weights), model,
+                       trace_model(model, example, spec.name))
 
 
-@dataclass(frozen=True)
-class ModelRequest:
-    """What to open: a zoo name or a model file, with how to open it (see :func:`load_model`)."""
-
-    name: str
-    weights: str = "random"
-    trust: bool = False
-    input_shape: tuple[int, ...] | None = None
-    arguments: str = ""
-
-    def load(self) -> LoadedModel:
-        return load_model(self.name, self.weights, trust=self.trust,
-                          input_shape=self.input_shape, arguments=self.arguments)
+def user_model_name(label: str) -> str:
+    """A user's model's name, fit for a file name: ``net.py:Net`` → ``net.Net``."""
+    file, _, attribute = label.partition(":")
+    return f"{file.removesuffix('.py')}.{attribute}" if attribute else file
 
 
 def default_view(graph: nx.DiGraph) -> DiagramView:
@@ -117,45 +135,97 @@ def max_depth(graph: nx.DiGraph) -> int:
     return max((len(a[g.HIERARCHY]) for _, a in graph.nodes(data=True)), default=0)
 
 
-def make_diagram(graph: nx.DiGraph, view: DiagramView) -> Diagram:
-    """Collapse the graph as ``view`` says and lay it out (worker thread)."""
-    shown = analysis.collapse(graph, depth=view.depth, collapsed=view.collapsed,
+def make_diagram(loaded: LoadedModel, view: DiagramView) -> Diagram:
+    """Collapse the model's graph as ``view`` says and lay it out (worker thread)."""
+    shown = analysis.collapse(loaded.graph, depth=view.depth, collapsed=view.collapsed,
                               expanded=view.expanded)
-    return Diagram(view, shown, diagram.lay_out(shown))
+    return Diagram(loaded, view, shown, diagram.lay_out(shown))
+
+
+@dataclass(frozen=True)
+class DiagramChange:
+    """The ``diagram`` event: the new diagram, and whether the view keeps its viewport."""
+
+    diagram: Diagram
+    keep_view: bool
+
+
+@dataclass(frozen=True)
+class Search:
+    """The ``search`` event: the text searched for and the matching nodes, top to bottom."""
+
+    text: str = ""
+    matches: tuple[str, ...] = ()
 
 
 @dataclass
 class Session:
-    """The current model, diagram and selection, with listeners for each change."""
+    """The current model, diagram, selection and search, with listeners for each change.
+
+    Events and what their listeners receive: ``model`` (the LoadedModel), ``diagram`` (a
+    DiagramChange), ``selection`` (the node's name, "" when none) and ``search`` (a Search).
+    """
 
     loaded: LoadedModel | None = None
     diagram: Diagram | None = None
     selection: str = ""
-    _listeners: dict[str, list[Callable[[], None]]] = field(default_factory=dict)
+    search: Search = Search()
+    _match_index: int = -1
+    _listeners: dict[str, list[Callable[[Any], None]]] = field(default_factory=dict)
 
-    def subscribe(self, event: str, callback: Callable[[], None]) -> None:
-        """Call ``callback`` after each ``model``, ``diagram`` or ``selection`` change."""
+    def subscribe(self, event: str, callback: Callable[[Any], None]) -> None:
+        """Call ``callback(payload)`` after each change of ``event``."""
         self._listeners.setdefault(event, []).append(callback)
 
-    def set_model(self, loaded: LoadedModel) -> None:
-        """A new model: its diagram comes separately; the selection is cleared."""
-        self.loaded, self.diagram, self.selection = loaded, None, ""
-        self._notify("model")
+    def is_current(self, model: LoadedModel) -> bool:
+        """Whether ``model`` is the one loaded: results for any other are dropped."""
+        return model is self.loaded
 
-    def set_diagram(self, diagram_: Diagram) -> None:
-        """A new diagram; the selection survives when its node is still drawn."""
+    def set_model(self, loaded: LoadedModel) -> None:
+        """A new model: its diagram comes separately; the selection and search are cleared."""
+        self.loaded, self.diagram, self.selection = loaded, None, ""
+        self.search, self._match_index = Search(), -1
+        self._notify("model", loaded)
+
+    def set_diagram(self, diagram_: Diagram, keep_view: bool = False) -> bool:
+        """Show a new diagram of the loaded model; a diagram of another model is refused
+        (False). The selection survives when its node is still drawn; search matches are
+        found again in the new diagram."""
+        if not self.is_current(diagram_.model):
+            return False
         self.diagram = diagram_
-        if self.selection not in diagram_.graph:
+        lost = bool(self.selection) and self.selection not in diagram_.graph
+        if lost:
             self.selection = ""
-        self._notify("diagram")
+        self._set_search(self.search.text)
+        self._notify("diagram", DiagramChange(diagram_, keep_view))
+        if lost:
+            self._notify("selection", "")
+        return True
 
     def select(self, name: str) -> None:
-        """Select a node of the current diagram ("" clears)."""
-        if self.diagram is not None and name and name not in self.diagram.graph:
+        """Select a node of the current diagram ("" clears); KeyError for a node not drawn."""
+        if name and (self.diagram is None or name not in self.diagram.graph):
             raise KeyError(name)
         if name != self.selection:
             self.selection = name
-            self._notify("selection")
+            self._notify("selection", name)
+
+    def find(self, text: str) -> tuple[str, ...]:
+        """Match nodes whose name, module path or type contains ``text`` (any case) and select
+        the first; "" clears the search. Returns the matches, top to bottom."""
+        self._set_search(text)
+        self.next_match()
+        return self.search.matches
+
+    def next_match(self) -> str:
+        """Select the next match, cycling; "" when there are none."""
+        matches = self.search.matches
+        if not matches:
+            return ""
+        self._match_index = (self._match_index + 1) % len(matches)
+        self.select(matches[self._match_index])
+        return matches[self._match_index]
 
     def selected_attributes(self) -> dict | None:
         """The selected node's attributes, or None."""
@@ -184,6 +254,13 @@ class Session:
         exits = [c for c in attrs[g.CHILDREN] if any(s not in children for s in full.successors(c))]
         return (exits or list(attrs[g.CHILDREN]))[-1]
 
-    def _notify(self, event: str) -> None:
+    def _set_search(self, text: str) -> None:
+        matches = ()
+        if text and self.diagram is not None:
+            matches = tuple(diagram.matching_nodes(self.diagram.graph, self.diagram.layout, text))
+        self.search, self._match_index = Search(text, matches), -1
+        self._notify("search", self.search)
+
+    def _notify(self, event: str, payload: Any) -> None:
         for callback in self._listeners.get(event, []):
-            callback()
+            callback(payload)

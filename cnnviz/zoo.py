@@ -10,7 +10,7 @@ Weights come from one of three sources (:func:`build_model`):
 - ``"random"``: torchvision's own initialisation; instant and offline.
 - ``"pretrained"``: torchvision's default weights, read from the torch hub cache
   (:func:`pretrained_path`) or downloaded into it.
-- a checkpoint file written with ``torch.save`` (:func:`load_checkpoint`).
+- a checkpoint file written with ``torch.save`` (:func:`cnnviz.checkpoints.load_checkpoint`).
 """
 from __future__ import annotations
 
@@ -18,31 +18,18 @@ import difflib
 import functools
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torchvision
 from torch import nn
 
+from cnnviz import checkpoints
 from cnnviz.errors import UnknownModelError, WeightsError
 
 DEFAULT_MODEL = "resnet18"
 
-# Keys that a checkpoint may lack: the auxiliary classifiers of GoogLeNet and Inception-v3 only
-# run in training mode (torchvision's pretrained GoogLeNet drops them), and batch norm fills in
-# a missing ``num_batches_tracked`` itself (checkpoints older than PyTorch 0.4.1 lack it).
-_OPTIONAL_KEY_PREFIXES = ("aux1.", "aux2.", "AuxLogits.")
-_OPTIONAL_KEY_SUFFIX = "num_batches_tracked"
-# Entries under which training scripts commonly nest the state_dict.
-_WRAPPER_KEYS = ("state_dict", "model_state_dict", "model")
-# Prefixes added to every key by DataParallel / DistributedDataParallel and torch.compile.
-_WRAPPER_PREFIXES = ("module.", "_orig_mod.")
-# torchvision's DenseNet checkpoints name layers ``norm.1`` where the modules are now ``norm1``.
-_LEGACY_DENSENET_KEY = re.compile(
-    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.([12]\.(?:weight|bias|running_mean|running_var))$"
-)
-_NAMES_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -510,7 +497,7 @@ USER_FAMILY = "Your models"
 _IMAGENET_MEAN, _IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
-def user_spec(reference: str, display_name: str, input_shape: tuple[int, ...]) -> ModelSpec:
+def user_spec(name: str, display_name: str, input_shape: tuple[int, ...]) -> ModelSpec:
     """The spec of a user's model: no paper, reference numbers or weights. A model taking
     square RGB or grayscale images (N, 3 or 1, S, S) gets photos prepared for it: resized and
     centre-cropped to S and normalised with ImageNet's statistics (RGB) or to [-1, 1]
@@ -523,17 +510,15 @@ def user_spec(reference: str, display_name: str, input_shape: tuple[int, ...]) -
             mean=(0.5,) if gray else _IMAGENET_MEAN, std=(0.5,) if gray else _IMAGENET_STD,
             interpolation="bilinear", channels=input_shape[1])
     return ModelSpec(
-        name=reference, display_name=display_name, family=USER_FAMILY, year=None, paper=None,
+        name=name, display_name=display_name, family=USER_FAMILY, year=None, paper=None,
         ilsvrc=None, distinction=None, key_ideas=(), input_size=input_shape[-1],
         preprocessing=preprocessing, reference=None, pretrained_weights=None)
 
 
-def categories(name: str) -> list[str]:
-    """The class names of a zoo model's default weights, in output order (ImageNet-1K: 1000);
-    none for a name outside the zoo (a user's model)."""
-    try:
-        spec = get_spec(name)
-    except UnknownModelError:
+def categories(spec: ModelSpec) -> list[str]:
+    """The class names of the model's default weights, in output order (ImageNet-1K: 1000);
+    none for a model without published weights (a user's model)."""
+    if spec.pretrained_weights is None:
         return []
     weights = torchvision.models.get_model_weights(spec.name).DEFAULT
     return list(weights.meta["categories"])
@@ -552,7 +537,8 @@ def build_model(
 
     ``weights`` is ``"random"`` (torchvision's initialisation, offline), ``"pretrained"``
     (torchvision's default weights from the hub cache, downloaded there if absent, with a
-    progress bar when ``progress``) or the path of a checkpoint file (:func:`load_checkpoint`).
+    progress bar when ``progress``) or the path of a checkpoint file
+    (:func:`cnnviz.checkpoints.load_checkpoint`).
     Raises :class:`UnknownModelError` or :class:`WeightsError`.
     """
     spec = get_spec(name)
@@ -563,7 +549,7 @@ def build_model(
         model = torchvision.models.get_model(spec.name, weights=None,
                                              **_random_build_options(spec))
     if weights != "random":
-        load_checkpoint(model, weights, model_name=spec.name)
+        checkpoints.load_checkpoint(model, weights, model_name=spec.name)
     return model.eval()
 
 
@@ -588,140 +574,13 @@ def _build_pretrained(spec: ModelSpec, progress: bool) -> nn.Module:
     # A failed download raises URLError, OSError or RuntimeError (hash mismatch); torch.load on a
     # damaged cached file raises almost any type.
     except Exception as error:
+        why = checkpoints.load_error_reason(error)
         if was_cached:
             raise WeightsError(
                 f"the cached pretrained weights for {spec.name} could not be loaded "
-                f"({_reason(error)}): delete {path} to download them again from {weights.url}"
+                f"({why}): delete {path} to download them again from {weights.url}"
             ) from error
         raise WeightsError(
-            f"could not download the pretrained weights for {spec.name} ({_reason(error)}): "
+            f"could not download the pretrained weights for {spec.name} ({why}): "
             f"download {weights.url} and put the file at {path}"
         ) from error
-
-
-def load_checkpoint(
-    model: nn.Module, path: str | os.PathLike[str], *, model_name: str | None = None
-) -> None:
-    """Load a ``torch.save``-d state_dict from ``path`` into ``model``, checking every key.
-
-    Accepts a bare state_dict or one under a ``state_dict``, ``model_state_dict`` or ``model``
-    entry, with ``module.`` (DataParallel) or ``_orig_mod.`` (torch.compile) prefixes, and
-    torchvision's legacy DenseNet key names. Missing keys of GoogLeNet's and Inception-v3's
-    auxiliary classifiers are accepted: those heads only run in training mode, so eval-mode
-    results do not depend on them. Any other missing, unexpected or wrongly shaped key, and any
-    file that is not a readable checkpoint, raises :class:`WeightsError` naming the file.
-    """
-    path = os.fspath(path)
-    state = _state_dict(_read_checkpoint(path), path)
-    expected = model.state_dict()
-    missing = [
-        key for key in expected
-        if key not in state
-        and not key.startswith(_OPTIONAL_KEY_PREFIXES)
-        and not key.endswith(_OPTIONAL_KEY_SUFFIX)
-    ]
-    unexpected = [key for key in state if key not in expected]
-    mismatched = [
-        f"{key}: checkpoint {tuple(tensor.shape)} vs model {tuple(expected[key].shape)}"
-        for key, tensor in state.items()
-        if key in expected and tensor.shape != expected[key].shape
-    ]
-    problems = [
-        _count(items, noun, plural)
-        for items, noun, plural in (
-            (missing, "missing key", "missing keys"),
-            (unexpected, "unexpected key", "unexpected keys"),
-            (mismatched, "shape mismatch", "shape mismatches"),
-        )
-        if items
-    ]
-    if problems:
-        target = model_name or type(model).__name__
-        raise WeightsError(f"checkpoint {path} does not match {target}: {', '.join(problems)}")
-    model.load_state_dict(state, strict=False)
-
-
-def _read_checkpoint(path: str) -> object:
-    """What ``torch.load`` finds in ``path`` (tensors and plain containers only)."""
-    if not os.path.exists(path):
-        raise WeightsError(f"checkpoint file not found: {path}")
-    if os.path.isdir(path):
-        raise WeightsError(f"checkpoint path is a directory, not a file: {path}")
-    if os.path.getsize(path) == 0:
-        raise WeightsError(f"checkpoint file is empty: {path}")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except OSError as error:
-        reason = error.strerror or error
-        raise WeightsError(f"cannot read checkpoint file {path}: {reason}") from error
-    # torch.load raises almost any type (KeyError, UnpicklingError, RuntimeError, ...) on a file
-    # that is not a checkpoint.
-    except Exception as error:
-        unsafe = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
-        if unsafe:
-            raise WeightsError(
-                f"checkpoint file {path} holds Python objects ({unsafe[1]}) that cannot be "
-                "loaded safely; save the model's state_dict() instead"
-            ) from error
-        raise WeightsError(
-            f"{path} is not a PyTorch checkpoint (torch.load failed: {_reason(error)})"
-        ) from error
-
-
-def _is_state_dict(content: object) -> bool:
-    return (
-        isinstance(content, Mapping)
-        and len(content) > 0
-        and all(isinstance(key, str) and isinstance(value, torch.Tensor)
-                for key, value in content.items())
-    )
-
-
-def _state_dict(content: object, path: str) -> dict[str, torch.Tensor]:
-    """The state_dict inside a loaded checkpoint, with wrapper prefixes and legacy names fixed."""
-    while isinstance(content, Mapping) and not _is_state_dict(content):
-        inner = next(
-            (content[key] for key in _WRAPPER_KEYS if isinstance(content.get(key), Mapping)),
-            None,
-        )
-        if inner is None:
-            if not content:
-                raise WeightsError(f"checkpoint file {path} holds an empty dict, not a state_dict")
-            raise WeightsError(
-                f"checkpoint file {path} holds a dict that is not a state_dict "
-                f"(keys {_names([str(key) for key in content])}) and has no 'state_dict' "
-                "or 'model' entry"
-            )
-        content = inner
-    if not isinstance(content, Mapping):
-        raise WeightsError(
-            f"checkpoint file {path} holds a {type(content).__name__}, not a state_dict"
-        )
-    state = dict(content)
-    while prefix := next(
-        (prefix for prefix in _WRAPPER_PREFIXES if all(key.startswith(prefix) for key in state)),
-        None,
-    ):
-        state = {key[len(prefix):]: value for key, value in state.items()}
-    return {_LEGACY_DENSENET_KEY.sub(r"\1\2", key): value for key, value in state.items()}
-
-
-def _names(items: list[str]) -> str:
-    """At most a few names, then how many more."""
-    shown = ", ".join(items[:_NAMES_SHOWN])
-    hidden = len(items) - _NAMES_SHOWN
-    return f"{shown}, …and {hidden} more" if hidden > 0 else shown
-
-
-def _count(items: list[str], noun: str, plural: str) -> str:
-    return f"{len(items)} {noun if len(items) == 1 else plural} ({_names(items)})"
-
-
-def _reason(error: BaseException) -> str:
-    """A one-line account of an exception from torch or a download."""
-    text = str(error)
-    unpickler = re.search(r"WeightsUnpickler error:\s*(\S[^\n]*)", text)
-    if unpickler:
-        return unpickler[1].strip()
-    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__

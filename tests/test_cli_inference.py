@@ -26,7 +26,7 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def loaded(checkpoint: str) -> session.LoadedModel:
-    return session.load_model("resnet18", checkpoint)
+    return session.ModelRequest.of("resnet18", checkpoint).load()
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -46,7 +46,7 @@ def test_predict_json_lists_the_most_probable_classes_first(capsys, checkpoint, 
     prepared = inference.prepare(images.load_image(CAT), loaded.spec.preprocessing)
     with torch.inference_mode():
         expected = torch.topk(torch.softmax(loaded.model(prepared.tensor)[0], 0), 3)
-    categories = zoo.categories("resnet18")
+    categories = zoo.categories(zoo.get_spec("resnet18"))
     assert [e["index"] for e in result["top"]] == expected.indices.tolist()
     assert [e["label"] for e in result["top"]] == [categories[i] for i in expected.indices]
     np.testing.assert_allclose([e["prob"] for e in result["top"]], expected.values, rtol=1e-5)

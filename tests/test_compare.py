@@ -40,7 +40,7 @@ def rows() -> dict[str, ModelRow]:
     ("inception_v3", 48), ("mobilenet_v2", 53),
 ])
 def test_depth_is_the_one_in_the_name_or_paper(name: str, expected: int) -> None:
-    assert compare.depth(session.load_model(name).graph) == expected
+    assert compare.depth(session.ModelRequest.of(name).load().graph) == expected
 
 
 class _Branches(nn.Module):
@@ -117,7 +117,7 @@ def test_rows_match_torchvision_metadata(rows, name: str) -> None:
 
 
 def test_model_row_carries_a_given_latency() -> None:
-    loaded = session.load_model("alexnet")
+    loaded = session.ModelRequest.of("alexnet").load()
     row = compare.model_row(loaded, latency_ms=12.5)
     assert row.latency_ms == 12.5 and row.depth == compare.depth(loaded.graph)
 

@@ -19,6 +19,7 @@ from torch import nn
 
 from cnnviz import images, sources
 from cnnviz.errors import CnnvizError
+from cnnviz.references import ModelFile
 
 SEED = 20240611
 EXTENSIONS = (".png", ".jpg", ".pt", ".pth", ".pt2", ".py", ".ts")
@@ -128,5 +129,5 @@ def test_every_bad_file_ends_in_one_clear_error(tmp_path) -> None:
         if bad.bad_image:
             check(lambda: images.load_image(bad.path), bad.path)
         if bad.bad_model:
-            check(lambda: sources.load_user_model(str(bad.path)), bad.path)
-            check(lambda: sources.load_user_model(str(bad.path), trust=True), bad.path)
+            check(lambda: sources.load_user_model(ModelFile(str(bad.path))), bad.path)
+            check(lambda: sources.load_user_model(ModelFile(str(bad.path)), trust=True), bad.path)

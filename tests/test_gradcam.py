@@ -108,7 +108,7 @@ def test_a_concatenation_map_equals_one_from_hooks(trained) -> None:
 @pytest.fixture(scope="module")
 def resnet():
     torch.manual_seed(0)
-    loaded = session.load_model("resnet18")
+    loaded = session.ModelRequest.of("resnet18").load()
     photo = images.load_image(images.SAMPLES_DIR / "chelsea.png")
     return loaded, prepare(photo, loaded.spec.preprocessing)
 
@@ -160,7 +160,7 @@ def test_an_all_zero_map_stays_zero() -> None:
 
 
 def test_class_names_are_matched_whole_then_in_part() -> None:
-    categories = zoo.categories("resnet18")
+    categories = zoo.categories(zoo.get_spec("resnet18"))
     assert class_index_by_name(categories, "Tabby") == 281
     assert class_index_by_name(categories, "espresso") == 967
     assert class_index_by_name(categories, "persian") == 283  # the one label containing it

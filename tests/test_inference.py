@@ -38,14 +38,14 @@ def recorded(loaded: session.LoadedModel, prepared: inference.Prepared,
 @pytest.fixture(scope="module")
 def resnet(photo):
     torch.manual_seed(0)
-    loaded = session.load_model("resnet18")
+    loaded = session.ModelRequest.of("resnet18").load()
     prepared = prepare(photo, loaded.spec.preprocessing)
-    return loaded, prepared, *recorded(loaded, prepared, zoo.categories("resnet18"))
+    return loaded, prepared, *recorded(loaded, prepared, zoo.categories(zoo.get_spec("resnet18")))
 
 
 @pytest.fixture(scope="module")
 def densenet(photo):
-    loaded = session.load_model("densenet121")
+    loaded = session.ModelRequest.of("densenet121").load()
     return loaded, *recorded(loaded, prepare(photo, loaded.spec.preprocessing))
 
 
@@ -158,7 +158,8 @@ def test_outputs_changed_in_place_later_are_kept_as_they_were(photo) -> None:
     torch.manual_seed(0)
     model = WritesInPlace().eval()
     graph = trace_model(model, torch.zeros(1, 3, 32, 32), "writes_in_place")
-    loaded = session.LoadedModel(zoo.get_spec("resnet18"), "random", model, graph)
+    loaded = session.LoadedModel(session.ModelRequest.of("resnet18"), zoo.get_spec("resnet18"),
+                                  "random", model, graph)
     prepared = inference.Prepared(torch.randn(1, 3, 32, 32), np.zeros((32, 32, 3), np.uint8))
     convolutions = ["conv_a", "conv_b", "conv_c", "conv_d"]
     outputs = {}
@@ -184,7 +185,7 @@ def test_top5_are_the_most_probable_classes(resnet) -> None:
     loaded, prepared, result, _ = resnet
     with torch.inference_mode():
         expected = torch.topk(torch.softmax(loaded.model(prepared.tensor)[0], 0), 5)
-    categories = zoo.categories("resnet18")
+    categories = zoo.categories(zoo.get_spec("resnet18"))
     assert [p.index for p in result.top] == expected.indices.tolist()
     assert [p.label for p in result.top] == [categories[i] for i in expected.indices]
     np.testing.assert_allclose([p.prob for p in result.top], expected.values, rtol=1e-5)
@@ -272,7 +273,8 @@ def test_recorder_traced_models_run_with_their_graph_names(photo) -> None:
     model = Branching().eval()
     graph = trace_model(model, torch.zeros(1, 3, 224, 224), "branching")
     assert graph.graph[g.TRACER] == "recorder"
-    loaded = session.LoadedModel(zoo.get_spec("resnet18"), "random", model, graph)
+    loaded = session.LoadedModel(session.ModelRequest.of("resnet18"), zoo.get_spec("resnet18"),
+                                  "random", model, graph)
     prepared = prepare(photo, loaded.spec.preprocessing)
     result = run(loaded, prepared, None)
     assert set(result.timings_ms) == set(inference.statistics(loaded, prepared)) == set(graph.nodes)
@@ -289,7 +291,8 @@ def test_the_fx_plan_does_not_keep_models_alive() -> None:
     model = Branching()
     model.forward = nn.Sequential(model.conv, model.relu).forward  # fx-traceable now
     graph = trace_model(model, torch.zeros(1, 3, 8, 8))
-    loaded = session.LoadedModel(zoo.get_spec("resnet18"), "random", model, graph)
+    loaded = session.LoadedModel(session.ModelRequest.of("resnet18"), zoo.get_spec("resnet18"),
+                                  "random", model, graph)
     run(loaded, inference.Prepared(torch.zeros(1, 3, 8, 8), np.zeros((8, 8, 3), np.uint8)), None)
     alive = weakref.ref(model)
     del model, loaded

@@ -5,12 +5,12 @@ import pytest
 
 from cnnviz import graph as g
 from cnnviz import session
-from cnnviz.session import DiagramView, Session
+from cnnviz.session import DiagramChange, DiagramView, Search, Session
 
 
 @pytest.fixture(scope="module")
 def resnet18() -> session.LoadedModel:
-    return session.load_model("ResNet-18")
+    return session.ModelRequest.of("ResNet-18").load()
 
 
 def test_load_model_builds_and_traces_at_the_models_input_size(resnet18) -> None:
@@ -21,42 +21,83 @@ def test_load_model_builds_and_traces_at_the_models_input_size(resnet18) -> None
 
 def test_small_models_open_expanded_and_large_ones_collapsed(resnet18) -> None:
     assert session.default_view(resnet18.graph) == DiagramView()
-    densenet = session.load_model("densenet121")
+    densenet = session.ModelRequest.of("densenet121").load()
     view = session.default_view(densenet.graph)
     assert view.depth is not None
-    shown = session.make_diagram(densenet.graph, view)
+    shown = session.make_diagram(densenet, view)
     assert shown.graph.number_of_nodes() <= session.EXPANDED_UP_TO
     assert set(shown.layout.nodes) == set(shown.graph.nodes)
 
 
 def test_toggling_a_block_expands_then_collapses_it(resnet18) -> None:
     view = DiagramView(2)
-    collapsed = session.make_diagram(resnet18.graph, view)
+    collapsed = session.make_diagram(resnet18, view)
     assert collapsed.graph.nodes["layer2.0"][g.CATEGORY] == g.Category.BLOCK
-    opened = session.make_diagram(resnet18.graph, view.toggled("layer2.0", True))
+    opened = session.make_diagram(resnet18, view.toggled("layer2.0", True))
     assert "layer2.0" not in opened.graph and "layer2_0_conv1" in opened.graph
     assert "layer2.1" in opened.graph  # its siblings stay collapsed
     closed_again = view.toggled("layer2.0", True).toggled("layer2.0", False)
-    assert session.make_diagram(resnet18.graph, closed_again).graph.nodes["layer2.0"]
-    whole_stage = session.make_diagram(resnet18.graph, DiagramView().toggled("layer3", False))
+    assert session.make_diagram(resnet18, closed_again).graph.nodes["layer2.0"]
+    whole_stage = session.make_diagram(resnet18, DiagramView().toggled("layer3", False))
     assert whole_stage.graph.nodes["layer3"][g.CHILDREN][0] == "layer3_0_conv1"
 
 
-def test_session_notifies_and_keeps_a_selection_that_still_exists(resnet18) -> None:
+def test_session_notifies_with_the_new_values_and_keeps_a_selection_that_still_exists(
+        resnet18) -> None:
     state = Session()
-    events: list[str] = []
+    events: list[tuple[str, object]] = []
     for event in ("model", "diagram", "selection"):
-        state.subscribe(event, lambda event=event: events.append(event))
+        state.subscribe(event, lambda payload, event=event: events.append((event, payload)))
     state.set_model(resnet18)
-    state.set_diagram(session.make_diagram(resnet18.graph, DiagramView()))
+    full = session.make_diagram(resnet18, DiagramView())
+    assert state.set_diagram(full)
     state.select("layer2_0_conv1")
-    state.set_diagram(session.make_diagram(resnet18.graph, DiagramView(1)))
+    by_stage = session.make_diagram(resnet18, DiagramView(1))
+    state.set_diagram(by_stage, keep_view=True)
     assert state.selection == ""  # layer2_0_conv1 is inside the collapsed layer2 now
-    state.set_diagram(session.make_diagram(resnet18.graph, DiagramView(2)))
+    by_block = session.make_diagram(resnet18, DiagramView(2))
+    state.set_diagram(by_block)
     state.select("layer2.0")
     children = state.block_children("layer2.0")
     assert [c[g.NAME] for c in children][:2] == ["layer2_0_conv1", "layer2_0_bn1"]
     assert sum(c[g.PARAMS] for c in children) == state.selected_attributes()[g.PARAMS]
-    assert events == ["model", "diagram", "selection", "diagram", "diagram", "selection"]
+    assert events == [
+        ("model", resnet18), ("diagram", DiagramChange(full, False)),
+        ("selection", "layer2_0_conv1"), ("diagram", DiagramChange(by_stage, True)),
+        ("selection", ""), ("diagram", DiagramChange(by_block, False)), ("selection", "layer2.0")]
     with pytest.raises(KeyError):
         state.select("no_such_node")
+
+
+def test_a_diagram_of_another_model_is_refused(resnet18) -> None:
+    state = Session()
+    state.set_model(resnet18)
+    state.set_diagram(session.make_diagram(resnet18, DiagramView()))
+    other = session.ModelRequest.of("alexnet").load()
+    drawn: list[object] = []
+    state.subscribe("diagram", drawn.append)
+    assert not state.set_diagram(session.make_diagram(other, DiagramView()))
+    assert state.diagram.model is resnet18 and drawn == []
+    state.set_model(other)  # a model switch drops the old diagram and selection at once
+    assert state.diagram is None and state.selection == ""
+    assert not state.set_diagram(session.make_diagram(resnet18, DiagramView(2)))
+    assert state.diagram is None and drawn == []
+
+
+def test_search_matches_top_to_bottom_and_cycles(resnet18) -> None:
+    state = Session()
+    state.set_model(resnet18)
+    shown = session.make_diagram(resnet18, DiagramView())
+    state.set_diagram(shown)
+    found: list[Search] = []
+    state.subscribe("search", found.append)
+    matches = state.find("DOWNSAMPLE")
+    expected = [n for n, a in resnet18.graph.nodes(data=True) if "downsample" in a[g.QUALNAME]]
+    assert sorted(matches) == sorted(expected) and len(matches) == 6
+    ys = [shown.layout.nodes[name].y for name in matches]
+    assert ys == sorted(ys)
+    assert state.selection == matches[0] and found[-1] == Search("DOWNSAMPLE", matches)
+    assert [state.next_match() for _ in matches] == [*matches[1:], matches[0]]
+    state.set_diagram(session.make_diagram(resnet18, DiagramView(1)))  # found again
+    assert state.search.matches == () and state.selection == ""
+    assert state.find("") == () and found[-1] == Search()

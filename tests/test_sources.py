@@ -19,10 +19,15 @@ import torch
 from torch import nn
 
 from cnnviz import graph as g
-from cnnviz import sources
-from cnnviz.errors import CnnvizError, TraceError
+from cnnviz import python_models, sources
+from cnnviz.errors import CnnvizError, ModelFileError, TraceError, UntrustedCodeError
 from cnnviz.limits import TimeLimitError
-from cnnviz.sources import ModelFileError, UntrustedCodeError
+from cnnviz.references import resolve_model
+
+
+def load(text: str, **options) -> sources.UserModel:
+    """The user's model that ``text`` names, opened as the app and the command line do."""
+    return sources.load_user_model(resolve_model(text), **options)
 
 MODELS = textwrap.dedent("""
     import torch
@@ -159,15 +164,6 @@ def scriptable(tmp_path):
 # References and input shapes
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("net.py:Net", True), ("dir/net.py", True), ("model.pt", True), ("model.PTH", True),
-    ("model.pt2", True), ("model.ts", True), ("model.jit", True), (r"C:\models\net.py:Net", True),
-    ("resnet50", False), ("vgg16_bn", False), ("photo.png", False), ("net.py:", False),
-    ("net.py:not-a-name", False)])
-def test_model_references_are_told_from_zoo_names(text: str, expected: bool) -> None:
-    assert sources.is_model_reference(text) is expected
-
-
 @pytest.mark.parametrize("text,shape", [
     ("1,1,28,28", (1, 1, 28, 28)), ("1x3x224x224", (1, 3, 224, 224)),
     (" 1, 2, 128 ", (1, 2, 128)), ("(1, 1, 16, 32, 32)", (1, 1, 16, 32, 32)), ("4,10", (4, 10))])
@@ -189,7 +185,7 @@ def test_bad_input_shapes_are_one_line_errors(text: str) -> None:
 
 def test_a_class_is_built_with_json_or_keyword_arguments(models) -> None:
     for arguments in ('{"num_classes": 5, "width": 4}', "num_classes=5, width=4"):
-        user = sources.load_user_model(f"{models}:MnistNet", trust=True, arguments=arguments)
+        user = load(f"{models}:MnistNet", trust=True, arguments=arguments)
         assert user.name == "models.py:MnistNet" and user.kind == sources.PYTHON
         assert user.path == str(models) and not user.module.training
         assert user.module.fc.out_features == 5 and user.module.conv1.out_channels == 4
@@ -197,14 +193,14 @@ def test_a_class_is_built_with_json_or_keyword_arguments(models) -> None:
 
 
 def test_a_factory_is_called_and_a_module_instance_used_as_is(models, tmp_path) -> None:
-    user = sources.load_user_model(f"{models}:make_mnist", trust=True, arguments="num_classes=7")
+    user = load(f"{models}:make_mnist", trust=True, arguments="num_classes=7")
     assert isinstance(user.module, nn.Module) and user.module.fc.out_features == 7
     instance = write(tmp_path, "instance.py", """
         from torch import nn
         model = nn.Sequential(nn.Linear(4, 2))
         model.train()
     """)
-    user = sources.load_user_model(f"{instance}:model", trust=True)
+    user = load(f"{instance}:model", trust=True)
     assert isinstance(user.module, nn.Sequential) and not user.module.training
 
 
@@ -217,34 +213,32 @@ def test_without_a_name_the_only_model_class_is_used(tmp_path, models) -> None:
             def forward(self, x):
                 return x
     """)
-    assert sources.load_user_model(str(single), trust=True).name == "single.py:Only"
+    assert load(str(single), trust=True).name == "single.py:Only"
     with pytest.raises(ModelFileError, match="several models .*MnistNet.*VolumeNet"):
-        sources.load_user_model(str(models), trust=True)
+        load(str(models), trust=True)
 
 
 def test_candidate_names_are_read_without_running_the_file(models, tmp_path) -> None:
     marker = tmp_path / "ran"
     source = MODELS + f"\nimport pathlib\npathlib.Path({str(marker)!r}).touch()\n"
     path = write(tmp_path, "candidates.py", source)
-    assert sources.candidate_names(str(path)) == ["MnistNet", "VolumeNet", "SignalNet",
+    assert python_models.candidate_names(str(path)) == ["MnistNet", "VolumeNet", "SignalNet",
                                                   "make_mnist"]
     assert not marker.exists()
-    assert sources.candidate_names(str(tmp_path / "missing.py")) == []
-    assert sources.watched_file(f"{path}:MnistNet") == str(path)
-    assert sources.watched_file("model.pt") is None
+    assert python_models.candidate_names(str(tmp_path / "missing.py")) == []
 
 
 @pytest.mark.parametrize("reference,declared", [
     ("MnistNet", (1, 1, 28, 28)), ("VolumeNet", (1, 1, 16, 32, 32)), ("SignalNet", None)])
 def test_declared_input_shapes(models, reference: str, declared) -> None:
-    user = sources.load_user_model(f"{models}:{reference}", trust=True)
+    user = load(f"{models}:{reference}", trust=True)
     assert user.input_shape == declared
     if declared:  # traced at the declared shape when none is given
         assert sources.trace_user_model(user).graph[g.INPUT_SHAPE] == declared
 
 
 def test_a_given_shape_wins_over_the_declared_one(models) -> None:
-    user = sources.load_user_model(f"{models}:make_mnist", trust=True)
+    user = load(f"{models}:make_mnist", trust=True)
     graph = sources.trace_user_model(user, (2, 1, 28, 28))
     assert graph.graph[g.INPUT_SHAPE] == (2, 1, 28, 28)
 
@@ -268,7 +262,7 @@ def test_outputs_that_are_tuples_or_dicts_are_drawn(tmp_path) -> None:
     """)
     for name in ("Pair", "Named"):
         graph = sources.trace_user_model(
-            sources.load_user_model(f"{path}:{name}", trust=True), (1, 3, 8, 8))
+            load(f"{path}:{name}", trust=True), (1, 3, 8, 8))
         output = next(n for n, c in graph.nodes(data=g.CATEGORY) if c == g.Category.OUTPUT)
         assert sorted(graph.nodes[p][g.OUT_SHAPE] for p in graph.predecessors(output)) == \
             [(1, 2, 8, 8), (1, 4, 6, 6)]
@@ -294,7 +288,7 @@ def test_a_syntax_error_names_the_file_and_line(tmp_path) -> None:
             pass
     """)
     with pytest.raises(ModelFileError) as raised:
-        sources.load_user_model(str(path), trust=True)
+        load(str(path), trust=True)
     check_one_line(raised.value, f"broken.py, line {line_of(path, 'class Net')}", "SyntaxError")
 
 
@@ -304,7 +298,7 @@ def test_an_import_error_names_the_file_and_line(tmp_path) -> None:
         import a_package_that_is_not_installed
     """)
     with pytest.raises(ModelFileError) as raised:
-        sources.load_user_model(f"{path}:Net", trust=True)
+        load(f"{path}:Net", trust=True)
     check_one_line(raised.value, f"needs.py, line {line_of(path, 'a_package')}",
                    "ModuleNotFoundError", "a_package_that_is_not_installed")
 
@@ -324,7 +318,7 @@ def test_an_error_in_a_helper_module_beside_the_file_names_the_helper(tmp_path) 
                 self.conv = nn.Conv2d(3, helper_layers.width(), 3)
     """)
     with pytest.raises(ModelFileError) as raised:
-        sources.load_user_model(f"{path}:Net", trust=True)
+        load(f"{path}:Net", trust=True)
     check_one_line(raised.value, "helper_layers.py, line 3, in width", "KeyError")
     assert str(tmp_path) not in sys.path  # the folder is on sys.path while importing only
 
@@ -341,9 +335,9 @@ def test_a_reload_reads_edited_helper_modules_again(tmp_path) -> None:
                 super().__init__()
                 self.conv = nn.Conv2d(3, WIDTH, 3)
     """)
-    assert sources.load_user_model(str(path), trust=True).module.conv.out_channels == 4
+    assert load(str(path), trust=True).module.conv.out_channels == 4
     helper.write_text("WIDTH = 6\n")
-    assert sources.load_user_model(str(path), trust=True).module.conv.out_channels == 6
+    assert load(str(path), trust=True).module.conv.out_channels == 6
     assert "helper_widths" not in sys.modules
     assert not (tmp_path / "__pycache__").exists()  # nothing written into the user's folder
 
@@ -359,12 +353,12 @@ def test_an_error_in_init_names_the_line(tmp_path) -> None:
                 raise ValueError("width must be even")
     """)
     with pytest.raises(ModelFileError) as raised:
-        sources.load_user_model(f"{path}:Net", trust=True)
+        load(f"{path}:Net", trust=True)
     check_one_line(raised.value, "init.py:Net",
                    f"init.py, line {line_of(path, 'raise')}, in __init__",
                    "ValueError: width must be even")
     with pytest.raises(ModelFileError) as raised:  # an argument the constructor lacks
-        sources.load_user_model(f"{path}:Net", trust=True, arguments="depth=3")
+        load(f"{path}:Net", trust=True, arguments="depth=3")
     check_one_line(raised.value, "init.py:Net", "TypeError", "depth")
 
 
@@ -384,7 +378,7 @@ def test_an_error_in_forward_names_the_innermost_line_of_the_users_file(tmp_path
             def forward(self, x):
                 return scale(self.conv(x))
     """)
-    user = sources.load_user_model(f"{path}:Net", trust=True)
+    user = load(f"{path}:Net", trust=True)
     with pytest.raises(TraceError) as raised:
         sources.trace_user_model(user, (1, 3, 16, 16))
     check_one_line(raised.value, "forward.py:Net", "1×3×16×16",
@@ -393,7 +387,7 @@ def test_an_error_in_forward_names_the_innermost_line_of_the_users_file(tmp_path
 
 
 def test_a_wrong_input_shape_names_the_line_and_says_the_shape_was_the_default(models) -> None:
-    user = sources.load_user_model(f"{models}:SignalNet", trust=True)
+    user = load(f"{models}:SignalNet", trust=True)
     with pytest.raises(TraceError) as raised:
         sources.trace_user_model(user)
     check_one_line(raised.value, "1×3×224×224", "models.py, line", "in forward",
@@ -414,7 +408,7 @@ def test_a_forward_that_returns_no_tensor_is_explained(tmp_path) -> None:
                 return torch.ones(3)
     """)
     for name in ("Text", "Constant"):
-        user = sources.load_user_model(f"{path}:{name}", trust=True)
+        user = load(f"{path}:{name}", trust=True)
         with pytest.raises(TraceError) as raised:
             sources.trace_user_model(user, (1, 3, 8, 8))
         check_one_line(raised.value, f"nothing.py:{name}", "returns no tensor")
@@ -422,14 +416,14 @@ def test_a_forward_that_returns_no_tensor_is_explained(tmp_path) -> None:
 
 def test_a_missing_name_lists_what_the_file_defines(models) -> None:
     with pytest.raises(ModelFileError) as raised:
-        sources.load_user_model(f"{models}:ResNet", trust=True)
+        load(f"{models}:ResNet", trust=True)
     check_one_line(raised.value, "models.py", "ResNet", "MnistNet", "VolumeNet", "make_mnist")
 
 
 @pytest.mark.parametrize("name,fragment", [("WIDTH", "int"), ("torch", "imported module")])
 def test_a_name_that_is_no_model_is_refused(models, name: str, fragment: str) -> None:
     with pytest.raises(ModelFileError) as raised:
-        sources.load_user_model(f"{models}:{name}", trust=True)
+        load(f"{models}:{name}", trust=True)
     check_one_line(raised.value, f"models.py:{name}", fragment, "nn.Module")
 
 
@@ -439,10 +433,10 @@ def test_a_factory_that_returns_no_model_is_refused(tmp_path) -> None:
             return [1, 2, 3]
     """)
     with pytest.raises(ModelFileError) as raised:
-        sources.load_user_model(f"{path}:make", trust=True)
+        load(f"{path}:make", trust=True)
     check_one_line(raised.value, "factory.py:make", "returned a list")
     with pytest.raises(ModelFileError) as raised:
-        sources.load_user_model(str(path), trust=True)
+        load(str(path), trust=True)
     check_one_line(raised.value, "factory.py", "no nn.Module subclass", "make")
 
 
@@ -452,7 +446,7 @@ def test_a_factory_that_returns_no_model_is_refused(tmp_path) -> None:
 def test_arguments_are_never_evaluated(models, tmp_path, arguments: str) -> None:
     marker = tmp_path / "evaluated"
     with pytest.raises(ModelFileError) as raised:
-        sources.load_user_model(f"{models}:MnistNet", trust=True,
+        load(f"{models}:MnistNet", trust=True,
                                 arguments=arguments.replace("{marker}", str(marker)))
     check_one_line(raised.value, "arguments")
     assert not marker.exists()
@@ -468,7 +462,7 @@ def test_arguments_are_never_evaluated(models, tmp_path, arguments: str) -> None
 def test_endless_loops_hit_the_time_limit(tmp_path, source: str, doing: str) -> None:
     path = write(tmp_path, "endless.py", source)
     with pytest.raises(TimeLimitError) as raised:
-        user = sources.load_user_model(f"{path}:Net", trust=True, time_limit_s=1.0)
+        user = load(f"{path}:Net", trust=True, time_limit_s=1.0)
         sources.trace_user_model(user, (1, 3, 8, 8), time_limit_s=1.0)
     what = "endless.py" if doing == "import" else "endless.py:Net"
     assert str(raised.value) == f"{what} took longer than 1 s to {doing} (an endless loop?)"
@@ -478,7 +472,7 @@ def test_endless_loops_hit_the_time_limit(tmp_path, source: str, doing: str) -> 
     ("missing.pt", "no such file"), ("missing.py:Net", "no such file")])
 def test_files_that_are_not_there(tmp_path, name: str, fragment: str) -> None:
     with pytest.raises(ModelFileError) as raised:
-        sources.load_user_model(str(tmp_path / name), trust=True)
+        load(str(tmp_path / name), trust=True)
     check_one_line(raised.value, name.partition(":")[0], fragment)
 
 
@@ -501,11 +495,11 @@ def test_a_malicious_pickle_is_refused_without_trust(tmp_path) -> None:
     path = tmp_path / "checkpoint.pt"
     torch.save({"model": Malicious(marker)}, path)
     with pytest.raises(UntrustedCodeError) as raised:
-        sources.load_user_model(str(path))
+        load(str(path))
     check_one_line(raised.value, "checkpoint.pt", "pickled Python object", "--trust")
     assert not marker.exists()
     with pytest.raises(ModelFileError):  # trusted, it runs: the test can fail
-        sources.load_user_model(str(path), trust=True)
+        load(str(path), trust=True)
     assert marker.exists()
 
 
@@ -522,10 +516,10 @@ def test_a_python_file_is_never_imported_without_trust(tmp_path) -> None:
     """)
     for reference in (str(path), f"{path}:Net"):
         with pytest.raises(UntrustedCodeError) as raised:
-            sources.load_user_model(reference, arguments="a=1")
+            load(reference, arguments="a=1")
         check_one_line(raised.value, "hostile.py", "--trust")
     assert not marker.exists()
-    sources.load_user_model(f"{path}:Net", trust=True)
+    load(f"{path}:Net", trust=True)
     assert marker.exists()
 
 
@@ -549,14 +543,14 @@ def malicious_exported_program(tmp_path: pathlib.Path, marker: pathlib.Path) -> 
 def test_an_exported_program_holding_a_pickle_needs_trust(tmp_path) -> None:
     marker = tmp_path / "pwned"
     path = malicious_exported_program(tmp_path, marker)
-    sources.load_user_model(str(tmp_path / "clean.pt2"))  # no pickles: no trust needed
+    load(str(tmp_path / "clean.pt2"))  # no pickles: no trust needed
     with pytest.raises(UntrustedCodeError) as raised:
-        sources.load_user_model(str(path))
+        load(str(path))
     check_one_line(raised.value, "hostile.pt2", "--trust")
     assert not marker.exists()
     assert torch.load is not None and "weights_only" not in repr(torch.load)  # restored
     try:
-        sources.load_user_model(str(path), trust=True)
+        load(str(path), trust=True)
     except CnnvizError:
         pass
     assert marker.exists()
@@ -568,9 +562,9 @@ def test_a_pickled_module_needs_trust_and_then_loads_from_its_folder(tmp_path, s
     torch.save(model, path)
     forget(scriptable)
     with pytest.raises(UntrustedCodeError) as raised:
-        sources.load_user_model(str(path))
+        load(str(path))
     check_one_line(raised.value, "whole.pth", scriptable.__name__, "--trust")
-    user = sources.load_user_model(str(path), trust=True)
+    user = load(str(path), trust=True)
     assert user.kind == sources.PICKLE and user.name == "whole.pth"
     assert sum(p.numel() for p in user.module.parameters()) == \
         sum(p.numel() for p in model.parameters())
@@ -582,7 +576,7 @@ def test_a_state_dict_points_to_weights(tmp_path, scriptable) -> None:
     path = tmp_path / "weights.pth"
     torch.save(scriptable.ScriptNet().state_dict(), path)
     with pytest.raises(ModelFileError) as raised:
-        sources.load_user_model(str(path))
+        load(str(path))
     check_one_line(raised.value, "weights.pth", "state_dict", "--weights")
 
 
@@ -682,7 +676,7 @@ def node_of(graph, qualname: str) -> dict:
     ("SignalNet", (1, 2, 128), "conv2")])
 def test_non_image_nets_params_macs_and_receptive_fields(models, name: str, shape, field_layer
                                                          ) -> None:
-    user = sources.load_user_model(f"{models}:{name}", trust=True)
+    user = load(f"{models}:{name}", trust=True)
     graph = sources.trace_user_model(user, shape)
     model = user.module
     example = torch.zeros(shape)
@@ -718,7 +712,7 @@ def test_torchscript_files_open_without_trust_and_keep_their_layers(tmp_path, sc
     saved = torch.jit.script(model) if how == "script" else torch.jit.trace(model, example)
     path = tmp_path / f"model.{'pt' if how == 'script' else 'jit'}"
     torch.jit.save(saved, str(path))
-    user = sources.load_user_model(str(path))
+    user = load(str(path))
     assert user.kind == sources.TORCHSCRIPT and user.name == path.name
     graph = sources.trace_user_model(user, (1, 3, 32, 32))
     assert graph.graph[g.TRACER] == "torchscript" and graph.graph[g.TRACER_NOTE]
@@ -740,7 +734,7 @@ def test_torchscript_files_open_without_trust_and_keep_their_layers(tmp_path, sc
 def test_a_torchscript_model_on_a_wrong_input_is_one_line(tmp_path, scriptable) -> None:
     path = tmp_path / "model.ts"
     torch.jit.save(torch.jit.script(scriptable.ScriptNet().eval()), str(path))
-    user = sources.load_user_model(str(path))
+    user = load(str(path))
     with pytest.raises(TraceError) as raised:
         sources.trace_user_model(user, (1, 1, 32, 32))
     check_one_line(raised.value, "model.ts", "1×1×32×32", "channels")
@@ -751,7 +745,7 @@ def test_exported_programs_are_graphs_of_aten_operations(tmp_path, scriptable) -
     example = torch.zeros(1, 3, 32, 32)
     path = tmp_path / "model.pt2"
     torch.export.save(torch.export.export(model, (example,)), path)
-    user = sources.load_user_model(str(path))
+    user = load(str(path))
     assert user.kind == sources.EXPORTED and user.input_shape == (1, 3, 32, 32)
     user.module.eval()  # an exported module's eval() is allowed again
     graph = sources.trace_user_model(user)
@@ -787,7 +781,7 @@ def test_exported_transposed_and_grouped_convolutions_count_like_their_layers(tm
         program = program.run_decompositions()
     path = tmp_path / "decoder.pt2"
     torch.export.save(program, path)
-    graph = sources.trace_user_model(sources.load_user_model(str(path)))
+    graph = sources.trace_user_model(load(str(path)))
     reference = reference_graph(model, tuple(example.shape))
     assert graph.graph[g.TOTAL_MACS] == reference.graph[g.TOTAL_MACS] > 0
     assert traced_macs(graph) == traced_macs(reference)

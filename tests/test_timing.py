@@ -33,7 +33,8 @@ class HeavyThenLight(nn.Module):
 
 def loaded_model(model: nn.Module, shape: tuple[int, ...]) -> session.LoadedModel:
     graph = trace_model(model.eval(), torch.zeros(shape), "heavy_then_light")
-    return session.LoadedModel(zoo.get_spec("resnet18"), "random", model, graph)
+    return session.LoadedModel(session.ModelRequest.of("resnet18"), zoo.get_spec("resnet18"),
+                                  "random", model, graph)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def heavy():
 
 @pytest.fixture(scope="module")
 def resnet_result():
-    loaded = session.load_model("resnet18")
+    loaded = session.ModelRequest.of("resnet18").load()
     return loaded, benchmark(loaded, BenchSettings(runs=7, warmup=2))
 
 
@@ -203,7 +204,7 @@ def test_running_out_of_memory_is_reported(heavy) -> None:
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
 def test_cuda_runs_are_timed_with_events() -> None:
-    loaded = session.load_model("resnet18")
+    loaded = session.ModelRequest.of("resnet18").load()
     result = benchmark(loaded, BenchSettings(device="cuda", runs=10))
     assert list(result.layers_ms) == list(loaded.graph)
     assert 0.9 <= result.coverage <= 1.05

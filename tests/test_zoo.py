@@ -12,7 +12,7 @@ import torch
 import torchvision
 from torch import nn
 
-from cnnviz import zoo
+from cnnviz import checkpoints, zoo
 from cnnviz.errors import CnnvizError, UnknownModelError, WeightsError
 
 LANDMARKS = [
@@ -191,12 +191,13 @@ def test_input_sizes() -> None:
 
 
 def test_categories() -> None:
-    names = zoo.categories("resnet50")
+    names = zoo.categories(zoo.get_spec("resnet50"))
     assert len(names) == 1000
     assert names[281] == "tabby"
-    assert zoo.categories("ResNet-50") == names
+    assert zoo.categories(zoo.get_spec("ResNet-50")) == names
     names.clear()  # a copy: the next caller still gets all 1000
-    assert len(zoo.categories("resnet50")) == 1000
+    assert len(zoo.categories(zoo.get_spec("resnet50"))) == 1000
+    assert zoo.categories(zoo.user_spec("net.Net", "net.py:Net", (1, 3, 32, 32))) == []
 
 
 # --- names -------------------------------------------------------------------------------
@@ -461,7 +462,7 @@ def test_mismatch_lists_a_few_names_then_a_count(tmp_path: Path) -> None:
     path = tmp_path / "other.pt"
     torch.save({"weight": torch.zeros(2)}, path)
     with pytest.raises(WeightsError) as error:
-        zoo.load_checkpoint(model, path)
+        checkpoints.load_checkpoint(model, path)
     message = one_line(error)
     assert (
         "16 missing keys (0.weight, 0.bias, 1.weight, 1.bias, 2.weight, …and 11 more)" in message
@@ -513,7 +514,7 @@ def test_unreadable_checkpoints_give_a_clear_error(
     write(path)
     model = nn.Linear(2, 2)
     with pytest.raises(WeightsError) as error:
-        zoo.load_checkpoint(model, path)
+        checkpoints.load_checkpoint(model, path)
     message = one_line(error)
     assert str(path) in message
     assert expected in message

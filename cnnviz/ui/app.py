@@ -7,7 +7,6 @@ import sys
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from cnnviz import sources, zoo
 from cnnviz.errors import CnnvizError
 from cnnviz.session import ModelRequest
 
@@ -22,13 +21,10 @@ def has_display() -> bool:
                 or os.environ.get("QT_QPA_PLATFORM"))
 
 
-def run_app(model: str | ModelRequest | None = None, weights: str = "random",
+def run_app(model: ModelRequest | None = None, weights: str = "random",
             screenshot: str | None = None, select: str | None = None) -> int:
-    """Open the window on a zoo name or a model file (or render it to ``screenshot`` and
-    quit); returns the exit status."""
-    name = model.name if isinstance(model, ModelRequest) else model
-    if name is not None and not sources.is_model_reference(name):
-        zoo.get_spec(name)  # an unknown name fails here, with suggestions, before any window
+    """Open the window on a resolved model (None: the last one, with ``weights``), or render
+    it to ``screenshot`` and quit; returns the exit status."""
     if not has_display():
         if screenshot is None:
             raise CnnvizError("no display to open the window on (set DISPLAY, or use "

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 from cnnviz import compare, timing
 from cnnviz.session import LoadedModel
 from cnnviz.ui.compare_view import CompareView
-from cnnviz.ui.workers import JobContext, TorchWorker
+from cnnviz.ui.jobs import JobKind
+from cnnviz.ui.workers import JobContext, TorchWorker, failure_message
 
-COMPARE_JOB = "compare"
 COMPARE_RUNS = 10  # plain runs a model when measuring the comparison's latencies
 
 
@@ -37,9 +37,6 @@ class CompareDialog(QDialog):
         self.view.sigAddRequested.connect(lambda name: self._submit([name], measure=False))
         self.view.sigCancelRequested.connect(self.cancel)
         self.view.sigModelActivated.connect(self.sigModelActivated)
-        worker.sigFinished.connect(self._on_finished)
-        worker.sigFailed.connect(self._on_failed)
-        worker.sigProgress.connect(self._on_progress)
 
     def open_comparison(self) -> None:
         """Show the window; the first time, load the classic models' rows."""
@@ -50,7 +47,7 @@ class CompareDialog(QDialog):
             self._submit(list(compare.CLASSICS), measure=False)
 
     def cancel(self) -> None:
-        self._worker.cancel(COMPARE_JOB)
+        self._worker.cancel(JobKind.COMPARE)
         self.view.set_busy(False)
 
     def _submit(self, names: list[str], measure: bool) -> None:
@@ -66,22 +63,18 @@ class CompareDialog(QDialog):
                                         progress=context.progress, cancelled=context.cancelled)
 
         self.view.set_busy(True)
-        self._worker.submit(COMPARE_JOB, task)
+        job = self._worker.submit(JobKind.COMPARE, task)
+        job.on_done(self._on_rows).on_failed(self._on_failed)
+        job.on_progress(self.view.set_progress)
 
     @staticmethod
     def _describe(settings: timing.BenchSettings) -> str:
         return f"{settings.describe()} · median of {COMPARE_RUNS} runs"
 
-    def _on_finished(self, _job_id: int, kind: str, rows: object) -> None:
-        if kind == COMPARE_JOB:
-            self.view.set_busy(False)
-            self.view.set_rows(compare.merged(self.view.rows(), rows))
+    def _on_rows(self, rows: list[compare.ModelRow]) -> None:
+        self.view.set_busy(False)
+        self.view.set_rows(compare.merged(self.view.rows(), rows))
 
-    def _on_failed(self, _job_id: int, kind: str, message: str) -> None:
-        if kind == COMPARE_JOB:
-            self.view.set_busy(False)
-            self.view.set_progress(0.0, message)
-
-    def _on_progress(self, _job_id: int, kind: str, fraction: float, text: str) -> None:
-        if kind == COMPARE_JOB:
-            self.view.set_progress(fraction, text)
+    def _on_failed(self, error: BaseException) -> None:
+        self.view.set_busy(False)
+        self.view.set_progress(0.0, failure_message(error))

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QCompleter, QHBoxLa
 
 from cnnviz import compare, formatting, zoo
 from cnnviz.compare import ModelRow
-from cnnviz.errors import UnknownModelError
+from cnnviz.errors import CnnvizError
+from cnnviz.references import resolve_model
 from cnnviz.ui.graph_view import SELECTION_COLOR
 
 NOT_MEASURED = "—"
@@ -419,8 +420,10 @@ class CompareView(QWidget):
         if not text:
             return
         try:
-            name = zoo.get_spec(text).name
-        except UnknownModelError as error:
+            name = resolve_model(text).zoo_name
+            if name is None:
+                raise CnnvizError(f"{text} is a model file: the comparison takes zoo models")
+        except CnnvizError as error:
             self.add_error.setText(str(error))
             self.add_error.show()
             return

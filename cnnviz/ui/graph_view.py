@@ -557,6 +557,10 @@ class GraphView(QGraphicsView):
         self.select(name, centre=True)
         return name
 
+    def show_matches(self, matches: tuple[str, ...]) -> None:
+        """Highlight the nodes a search matched."""
+        self._set_matches(list(matches))
+
     def _matching(self, text: str) -> list[str]:
         if not text or self._layout is None:
             return []

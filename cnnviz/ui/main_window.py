@@ -1,76 +1,71 @@
-"""The main window: model picker and card, the diagram, the inspector, and the status bar.
+"""The main window: it builds the diagram, the docks and the menus, and wires the controllers
+to the session and to each other.
 
-All torch work (build, trace, layout, weights) goes to the one ``TorchWorker``; the window only
-submits requests and shows the results that are still current.
+The session owns the state (model, diagram, selection, search); the controllers own the torch
+worker's jobs (opening models, photos, timing, the inspector's weights); the views follow the
+session. The window itself runs no job and keeps no copy of the state.
 """
 from __future__ import annotations
 
-import os
-import re
-from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QFileSystemWatcher, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropEvent,
                            QGuiApplication, QKeySequence)
 from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QFrame,
-                               QHBoxLayout,
-                               QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
-                               QProgressBar, QScrollArea, QSpinBox, QToolButton, QVBoxLayout,
-                               QWidget)
+                               QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMainWindow,
+                               QMessageBox, QProgressBar, QScrollArea, QSpinBox, QToolButton,
+                               QVBoxLayout, QWidget)
 
-from cnnviz import __version__, formatting, kernels, session, sources, zoo
+from cnnviz import __version__, formatting, zoo
 from cnnviz import diagram as diagrams
 from cnnviz import graph as g
-from cnnviz.session import Diagram, DiagramView, LoadedModel, Session
+from cnnviz import session as sessions
+from cnnviz.errors import CnnvizError, UnknownModelError
+from cnnviz.references import ModelFile, resolve_model
+from cnnviz.session import DiagramChange, LoadedModel, ModelRequest, Session
 from cnnviz.ui.compare_dialog import CompareDialog
 from cnnviz.ui.graph_view import GraphView, Legend, Minimap
 from cnnviz.ui.heat_legend import HeatLegend
-from cnnviz.ui.inspector import Inspector
+from cnnviz.ui.inspector_controller import InspectorController
 from cnnviz.ui.model_card import ModelCard
+from cnnviz.ui.model_controller import ModelController
 from cnnviz.ui.model_picker import ModelPicker
 from cnnviz.ui.open_model import OpenModelDialog
 from cnnviz.ui.photo import PhotoController
 from cnnviz.ui.timing_controller import TimingController
-from cnnviz.ui.workers import JobContext, TorchWorker
+from cnnviz.ui.workers import TorchWorker
 
-MODEL_JOB, DIAGRAM_JOB, WEIGHTS_JOB = "model", "diagram", "weights"
-RELOAD_DELAY_MS = 300  # after a watched file changes, wait this long for more changes
 READABLE_SCALE = 0.5  # below this zoom the diagram's labels are hidden
 BY_CATEGORY, BY_ACTIVATION, BY_TIME = range(3)
 COLOURINGS = ["Colour by category", "Colour by activation", "Colour by time"]
 
 
 class MainWindow(QMainWindow):
-    """cnnviz's window. ``sigDiagramShown(model)`` fires each time a diagram is drawn."""
+    """cnnviz's window on ``model`` (a resolved request, or a name; None: the last zoo model
+    with ``weights``). ``sigDiagramShown(model)`` fires each time a diagram is drawn;
+    ``sigLoadFailed(message)`` when a model or diagram could not be made."""
 
     sigDiagramShown = Signal(str)
     sigLoadFailed = Signal(str)
 
     def __init__(self, settings: QSettings | None = None,
-                 model: str | session.ModelRequest | None = None, weights: str = "random",
+                 model: ModelRequest | str | None = None, weights: str = "random",
                  select: str | None = None) -> None:
         super().__init__()
         self.setWindowTitle("cnnviz")
         self.settings = settings or QSettings("cnnviz", "cnnviz")
         self.session = Session()
         self.worker = TorchWorker(self)
-        self._pending_view_keep = False
-        self._last_search: str | None = None
         self._select_on_open = select
-        self._request: session.ModelRequest | None = None  # how the shown model was opened
-        self._pending_reload = False
-        self._watcher = QFileSystemWatcher(self)
-        self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
         self._build_widgets()
         self._build_menus()
         self._connect()
         self._restore_layout()
-        if isinstance(model, session.ModelRequest):
+        if isinstance(model, ModelRequest):
             self.open_model(model)
         else:
-            self.request_model(model or str(self.settings.value("model", zoo.DEFAULT_MODEL)),
-                               weights)
+            self.request_model(model or self._last_model(), weights)
 
     # ---------------------------------------------------------------- building the window
 
@@ -108,9 +103,29 @@ class MainWindow(QMainWindow):
         column.addWidget(self.view, 1)
         self.setCentralWidget(central)
 
+        self.models = ModelController(self.worker, self.session,
+                                      lambda message: self.confirm_trust(message), self)
+        self.inspection = InspectorController(self.worker, self.session, self)
+        self.inspector = self.inspection.inspector
+        self.photo = PhotoController(self.worker, self.session, self)
+        self.timing = TimingController(self.worker, self.session, self.inspector, self)
+        self.comparison = CompareDialog(self.worker, self.timing.panel.settings, self)
         self.picker = ModelPicker()
         self.card = ModelCard()
-        self.inspector = Inspector()
+        self._build_docks()
+
+        self.summary = QLabel()
+        self.error = QLabel(styleSheet="color: #b00020")
+        self.busy = QProgressBar(maximum=0, maximumWidth=120, textVisible=False, visible=False)
+        self.busy_text = QLabel()
+        status = self.statusBar()
+        status.addWidget(self.busy_text)
+        status.addWidget(self.busy)
+        status.addWidget(self.error, 1)
+        status.addPermanentWidget(self.summary)
+        self.resize(1500, 900)
+
+    def _build_docks(self) -> None:
         overview = QWidget()
         overview_column = QVBoxLayout(overview)
         overview_column.setContentsMargins(2, 2, 2, 2)
@@ -121,10 +136,6 @@ class MainWindow(QMainWindow):
         self.heat_legend.hide()
         overview_column.addWidget(self.legend)
         overview_column.addWidget(self.heat_legend)
-        self.photo = PhotoController(self.worker, self.session, self)
-        self.timing = TimingController(self.worker, self.session, self.view, self.inspector,
-                                       self)
-        self.comparison = CompareDialog(self.worker, self.timing.panel.settings, self)
         photo_column = QWidget()
         photo_layout = QVBoxLayout(photo_column)
         photo_layout.setContentsMargins(0, 0, 0, 0)
@@ -151,17 +162,6 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.view.setAcceptDrops(False)  # drops anywhere reach the window
         self.view.viewport().setAcceptDrops(False)
-
-        self.summary = QLabel()
-        self.error = QLabel(styleSheet="color: #b00020")
-        self.busy = QProgressBar(maximum=0, maximumWidth=120, textVisible=False, visible=False)
-        self.busy_text = QLabel()
-        status = self.statusBar()
-        status.addWidget(self.busy_text)
-        status.addWidget(self.busy)
-        status.addWidget(self.error, 1)
-        status.addPermanentWidget(self.summary)
-        self.resize(1500, 900)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -207,64 +207,46 @@ class MainWindow(QMainWindow):
         action(help_menu, "&About cnnviz", self._about)
 
     def _connect(self) -> None:
-        self.worker.sigFinished.connect(self._on_job_finished)
-        self.worker.sigFailed.connect(self._on_job_failed)
+        self.session.subscribe("model", self._on_model_change)
+        self.session.subscribe("diagram", self._on_diagram_change)
+        self.session.subscribe("selection", lambda name: self.view.select(name))
+        self.session.subscribe("search", lambda search: self.view.show_matches(search.matches))
+        self.view.sigNodeSelected.connect(self.session.select)
         self.worker.sigBusyChanged.connect(self._on_busy_change)
+        self.models.sigBusy.connect(self.busy_text.setText)
+        self.models.sigFailed.connect(self._on_load_failed)
         self.picker.sigModelChosen.connect(self.request_model)
-        self.view.sigNodeSelected.connect(self._on_node_selected)
-        self.view.sigBlockToggled.connect(self._on_block_toggled)
-        self.depth.valueChanged.connect(self._on_depth_change)
+        self.comparison.sigModelActivated.connect(self.request_model)
+        self.view.sigBlockToggled.connect(self.models.toggle_block)
+        self.depth.valueChanged.connect(lambda value: self.models.set_depth(value or None))
         self.search.returnPressed.connect(self._on_search)
         self.search.textChanged.connect(self._on_search_text_change)
-        self.session.subscribe("selection", self._on_selection_change)
-        self.photo.sigMessage.connect(self._show_error)
+        for controller in (self.photo, self.timing, self.inspection):
+            controller.sigMessage.connect(self._show_error)
         self.photo.sigPhotoShown.connect(lambda _label: self.error.clear())
         self.photo.sigNote.connect(lambda note: self.statusBar().showMessage(note, 10000))
+        self.inspection.sigNodeShown.connect(lambda _name: self.timing.show_in_inspector())
+        self.timing.sigNodeChosen.connect(self._select_and_centre)
+        self.timing.panel.sigCompare.connect(self.comparison.open_comparison)
         self.colour_by.currentIndexChanged.connect(self._recolour)
         self.photo.sigActivationsChanged.connect(self._recolour)
         self.timing.sigTimesChanged.connect(self._recolour)
-        self.timing.sigMessage.connect(self._show_error)
-        self.timing.panel.sigCompare.connect(self.comparison.open_comparison)
-        self.comparison.sigModelActivated.connect(self.request_model)
-        self.session.subscribe("diagram", self._recolour)
-        self._watcher.fileChanged.connect(self._on_watched_file_changed)
-        self._reload_timer.timeout.connect(self._reload)
 
-    # ---------------------------------------------------------------- requests to the worker
+    # ---------------------------------------------------------------- opening models
 
     def request_model(self, name: str, weights: str = "random") -> None:
-        """Build and trace a zoo model on the worker; the window keeps the current one until
-        then."""
+        """Open the model a name from the picker or the comparison names; the window keeps
+        the current one until then."""
         try:
-            zoo.get_spec(name)
-        except zoo.UnknownModelError as error:
+            reference = resolve_model(name)
+        except CnnvizError as error:
             self._show_error(str(error))
             return
-        self.open_model(session.ModelRequest(name, weights))
+        self.open_model(ModelRequest(reference, weights))
 
-    def open_model(self, request: session.ModelRequest, reload: bool = False) -> None:
-        """Open a zoo model or a model file on the worker. A file whose code would run without
-        ``request.trust`` is asked about first (:meth:`confirm_trust`). A ``reload`` (the
-        watched file changed) keeps the diagram's view and the selection."""
-        self.worker.cancel(DIAGRAM_JOB)
-        self.worker.cancel(WEIGHTS_JOB)
-        self._pending_reload = reload
-        label = os.path.basename(request.name) if sources.is_model_reference(request.name) \
-            else zoo.get_spec(request.name).display_name
-        self.busy_text.setText(f"{'Reloading' if reload else 'Opening'} {label}…")
-        view = self.session.diagram.view if reload and self.session.diagram else None
-
-        def task(context: JobContext) -> object:
-            try:
-                loaded = request.load()
-            except sources.UntrustedCodeError as error:
-                return _NeedsTrust(request, str(error))
-            context.check()
-            context.progress(0.5, "Laying out")
-            shown = view if view is not None else session.default_view(loaded.graph)
-            return request, loaded, session.make_diagram(loaded.graph, shown)
-
-        self.worker.submit(MODEL_JOB, task)
+    def open_model(self, request: ModelRequest) -> None:
+        """Open a resolved zoo model or model file (see ``ModelController.open``)."""
+        self.models.open(request)
 
     def confirm_trust(self, message: str) -> bool:
         """Ask whether to run a model file's code."""
@@ -274,91 +256,34 @@ class MainWindow(QMainWindow):
             QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
 
-    def request_view(self, view: DiagramView, keep_view: bool = False) -> None:
-        """Collapse and lay out the current model again, as ``view`` says."""
-        loaded = self.session.loaded
-        if loaded is None:
-            return
-        self._pending_view_keep = keep_view
-        self.busy_text.setText("Laying out…")
-        self.worker.submit(DIAGRAM_JOB, lambda context: session.make_diagram(loaded.graph, view))
+    def _last_model(self) -> str:
+        """The zoo model open when the app last closed (files are not reopened unasked)."""
+        name = str(self.settings.value("model", zoo.DEFAULT_MODEL))
+        try:
+            return resolve_model(name).zoo_name or zoo.DEFAULT_MODEL
+        except CnnvizError:
+            return zoo.DEFAULT_MODEL
 
-    def export_diagram(self, path: str, scale: float = 2.0) -> None:
-        """Write the diagram as PNG or SVG, chosen by the extension."""
-        if Path(path).suffix.lower() == ".svg":
-            self.view.export_svg(path)
-        else:
-            self.view.export_png(path, scale)
-        self.statusBar().showMessage(f"Exported {path}", 5000)
-
-    # ---------------------------------------------------------------- results
-
-    def _on_job_finished(self, _job_id: int, kind: str, result: object) -> None:
-        if result is None:
-            return
-        if kind == MODEL_JOB:
-            if isinstance(result, _NeedsTrust):
-                if self.confirm_trust(result.message):
-                    self.open_model(replace(result.request, trust=True), self._pending_reload)
-                return
-            request, loaded, diagram = result
-            self._show_opened(request, loaded, diagram)
-        elif kind == DIAGRAM_JOB:
-            self._show_diagram(result, keep_view=self._pending_view_keep)
-        elif kind == WEIGHTS_JOB:
-            self.inspector.show_weights(result)
-
-    def _on_job_failed(self, _job_id: int, kind: str, message: str) -> None:
-        if kind not in (MODEL_JOB, DIAGRAM_JOB, WEIGHTS_JOB):
-            return  # the photo controller reports its own
+    def _on_load_failed(self, message: str) -> None:
         self._show_error(message)
-        if kind == MODEL_JOB:
-            loaded = self.session.loaded
-            if loaded is not None:  # keep the current model; show it as chosen again
-                self.picker.show_model(loaded.spec.name, loaded.weights)
-            if self._request is not None:  # a reload that failed: keep watching the file
-                self._watch(self._request)
-            self.sigLoadFailed.emit(message)
+        loaded = self.session.loaded
+        if loaded is not None:  # the current model stays: show it as chosen again
+            self.picker.show_model(loaded.request.reference.zoo_name or "", loaded.weights)
+        self.sigLoadFailed.emit(message)
 
-    def _show_opened(self, request: session.ModelRequest, loaded: LoadedModel,
-                     diagram: Diagram) -> None:
-        """A model opened (or reloaded: the selection is kept where its node still exists)."""
-        selection = self.session.selection if self._pending_reload else ""
-        self._request = request
-        self.session.set_model(loaded)
-        self._show_model(loaded)
-        self._show_diagram(diagram, keep_view=self._pending_reload)
-        if selection in diagram.graph:
-            self.session.select(selection)
-            self.view.select(selection)
-        self._watch(request)
+    # ---------------------------------------------------------------- following the session
 
-    def _watch(self, request: session.ModelRequest) -> None:
-        """Watch the opened .py file: when it changes, the model is reloaded."""
-        if self._watcher.files():
-            self._watcher.removePaths(self._watcher.files())
-        path = sources.watched_file(request.name)
-        if path is not None:
-            self._watcher.addPath(path)
-
-    def _on_watched_file_changed(self, _path: str) -> None:
-        self._reload_timer.start()  # editors write in several steps: wait for the last
-
-    def _reload(self) -> None:
-        if self._request is not None:
-            self.open_model(self._request, reload=True)
-
-    def _show_model(self, loaded: LoadedModel) -> None:
+    def _on_model_change(self, loaded: LoadedModel) -> None:
         totals = loaded.graph.graph
+        reference = loaded.request.reference
         self.error.clear()
-        if loaded.spec.reference is not None:  # files are not reopened unasked
-            self.settings.setValue("model", loaded.spec.name)
+        if reference.zoo_name is not None:
+            self.settings.setValue("model", reference.zoo_name)
         self.setWindowTitle(f"cnnviz — {loaded.spec.display_name}")
-        self.picker.show_model(loaded.spec.name, loaded.weights)
-        self.card.show_model(loaded.spec, totals, loaded.weights)
-        self.inspector.clear()
+        self.picker.show_model(reference.zoo_name or "", loaded.weights)
+        self.card.show_model(loaded.spec, totals, loaded.weights, reference.origin)
         self.depth.blockSignals(True)
-        self.depth.setMaximum(session.max_depth(loaded.graph))
+        self.depth.setMaximum(sessions.max_depth(loaded.graph))
         self.depth.blockSignals(False)
         note = f" ({totals[g.TRACER_NOTE]})" if totals[g.TRACER_NOTE] else ""
         self.summary.setText(
@@ -367,35 +292,40 @@ class MainWindow(QMainWindow):
             f"{loaded.graph.number_of_nodes()} operations · tracer: {totals[g.TRACER]}")
         self.summary.setToolTip(f"tracer: {totals[g.TRACER]}{note}")
 
-    def _show_diagram(self, diagram: Diagram, keep_view: bool) -> None:
-        self.session.set_diagram(diagram)
-        self.view.set_diagram(diagram.graph, diagram.layout, keep_view=keep_view)
-        if not keep_view:
-            self._show_the_input_readably(diagram)
-        self.depth.blockSignals(True)
-        self.depth.setValue(diagram.view.depth or 0)
-        self.depth.blockSignals(False)
-        if self._select_on_open:
-            self._select_first_time(diagram)
+    def _on_diagram_change(self, change: DiagramChange) -> None:
+        self.view.set_diagram(change.diagram.graph, change.diagram.layout,
+                              keep_view=change.keep_view)
         if self.session.selection:
             self.view.select(self.session.selection)
-        self.sigDiagramShown.emit(self.session.loaded.spec.name if self.session.loaded else "")
+        if not change.keep_view:
+            self._show_the_input_readably()
+        self.depth.blockSignals(True)
+        self.depth.setValue(change.diagram.view.depth or 0)
+        self.depth.blockSignals(False)
+        if self._select_on_open:
+            self._select_first_time()
+        self._recolour()
+        self.sigDiagramShown.emit(change.diagram.model.spec.name)
 
-    def _select_first_time(self, diagram: Diagram) -> None:
+    def _select_first_time(self) -> None:
         """The layer asked for on the command line, once; an unknown name is reported."""
         name, self._select_on_open = self._select_on_open, None
-        if name not in diagram.graph:
+        if name not in self.session.diagram.graph:
             self._show_error(f"no layer named {name!r} in this diagram")
             return
+        self._select_and_centre(name)
+
+    def _select_and_centre(self, name: str) -> None:
         self.session.select(name)
         self.view.select(name, centre=True)
 
-    def _show_the_input_readably(self, diagram: Diagram) -> None:
+    def _show_the_input_readably(self) -> None:
         """Long models fit the window only as an unreadable sliver: start at the input instead."""
-        if self.view.scale_factor() >= READABLE_SCALE or not diagram.layout.nodes:
+        layout = self.session.diagram.layout
+        if self.view.scale_factor() >= READABLE_SCALE or not layout.nodes:
             return
         self.view.reset_zoom()
-        first = min(diagram.layout.nodes.values(), key=lambda box: box.y)
+        first = min(layout.nodes.values(), key=lambda box: box.y)
         half_height = self.view.viewport().height() / 2 / self.view.scale_factor()
         self.view.centerOn(first.x, first.y - first.height + half_height)
 
@@ -431,42 +361,6 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- user actions
 
-    def _on_node_selected(self, name: str) -> None:
-        if self.session.diagram is not None and (not name or name in self.session.diagram.graph):
-            self.session.select(name)
-
-    def _on_selection_change(self) -> None:
-        attrs = self.session.selected_attributes()
-        self.worker.cancel(WEIGHTS_JOB)
-        if attrs is None:
-            self.inspector.clear()
-            return
-        loaded = self.session.loaded
-        self.inspector.show_node(attrs, loaded.graph.graph,
-                                 self.session.block_children(self.session.selection))
-        self.timing.show_in_inspector()
-        # Convolutions only: a histogram of VGG's 100M-weight linear layer would hold the
-        # worker (and the photo's maps) for seconds.
-        if attrs[g.OP] == "call_module" and attrs[g.CATEGORY] == g.Category.CONV:
-            qualname = attrs[g.QUALNAME]
-            self.worker.submit(WEIGHTS_JOB,
-                               lambda context: kernels.layer_weights(loaded.model, qualname))
-        else:
-            self.inspector.show_weights(None)
-
-    def _on_block_toggled(self, path: str) -> None:
-        diagram = self.session.diagram
-        if diagram is None:
-            return
-        drawn_collapsed = path in diagram.graph and \
-            diagram.graph.nodes[path][g.CATEGORY] == g.Category.BLOCK
-        self.request_view(diagram.view.toggled(path, drawn_collapsed), keep_view=True)
-
-    def _on_depth_change(self, value: int) -> None:
-        diagram = self.session.diagram
-        view = diagram.view if diagram else DiagramView()
-        self.request_view(view.with_depth(value or None))
-
     def _focus_search(self) -> None:
         self.search.setFocus()
         self.search.selectAll()
@@ -475,21 +369,19 @@ class MainWindow(QMainWindow):
         text = self.search.text().strip()
         if not text:
             return
-        if self._last_search == text:
-            found = self.view.next_match()
+        if self.session.search.text == text:
+            found = self.session.next_match()
         else:
-            self._last_search = text
-            matches = self.view.find(text)
+            matches = self.session.find(text)
             found = matches[0] if matches else ""
             self.statusBar().showMessage(f"{len(matches)} layers match “{text}”"
                                          if matches else f"No layer matches “{text}”", 4000)
         if found:
-            self.session.select(found)
+            self.view.select(found, centre=True)
 
     def _on_search_text_change(self, text: str) -> None:
-        self._last_search = None
         if not text:
-            self.view.find("")
+            self.session.find("")
 
     def _open_model_dialog(self) -> None:
         dialog = OpenModelDialog(self)
@@ -504,7 +396,15 @@ class MainWindow(QMainWindow):
             self, f"Open a checkpoint for {loaded.spec.display_name}", "",
             "PyTorch checkpoints (*.pt *.pth *.ckpt *.bin);;All files (*)")
         if path:
-            self.request_model(loaded.spec.name, path)
+            self.open_model(ModelRequest(loaded.request.reference, path))
+
+    def export_diagram(self, path: str, scale: float = 2.0) -> None:
+        """Write the diagram as PNG or SVG, chosen by the extension."""
+        if Path(path).suffix.lower() == ".svg":
+            self.view.export_svg(path)
+        else:
+            self.view.export_png(path, scale)
+        self.statusBar().showMessage(f"Exported {path}", 5000)
 
     def _export_png_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export diagram as PNG", self._export_name("png"),
@@ -522,10 +422,8 @@ class MainWindow(QMainWindow):
             self.export_diagram(path)
 
     def _export_name(self, extension: str) -> str:
-        """A file name for the model (a model file's path is not a name: net.py:Net → net.py_Net)."""
         loaded = self.session.loaded
-        stem = re.sub(r"[^\w.-]+", "_", os.path.basename(loaded.spec.name)) if loaded else "diagram"
-        return f"{stem}.{extension}"
+        return f"{loaded.spec.name if loaded else 'diagram'}.{extension}"
 
     def _about(self) -> None:
         QMessageBox.about(self, "About cnnviz",
@@ -550,10 +448,25 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
         data = event.mimeData()
         if data.hasUrls():
-            self.photo.open_files([url.toLocalFile() for url in data.urls()])
+            self._open_dropped([url.toLocalFile() for url in data.urls()])
         elif data.hasImage():
             self.photo.open_clipboard(data.imageData())
         event.acceptProposedAction()
+
+    def _open_dropped(self, paths: list[str]) -> None:
+        """One dropped model file opens as the model; anything else goes to the photo."""
+        if len(paths) == 1:
+            try:
+                reference = resolve_model(paths[0])
+            except UnknownModelError:  # not named like a model file: a photo, perhaps
+                reference = None
+            except CnnvizError as error:
+                self._show_error(str(error))
+                return
+            if isinstance(reference, ModelFile):
+                self.open_model(ModelRequest(reference))
+                return
+        self.photo.open_files(paths)
 
     # ---------------------------------------------------------------- settings and closing
 
@@ -594,11 +507,3 @@ class MainWindow(QMainWindow):
 
 def _milliseconds(value: float) -> str:
     return f"{value:.2f} ms"
-
-
-@dataclass(frozen=True)
-class _NeedsTrust:
-    """A model job's answer when opening the file would run its code: ask first."""
-
-    request: session.ModelRequest
-    message: str

@@ -19,12 +19,13 @@ class ModelCard(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.setPlaceholderText("Pick a model")
 
-    def show_model(self, spec: ModelSpec, totals: dict, weights: str) -> None:
-        """Fill the card; ``totals`` is the traced graph's ``graph.graph``."""
-        self.setHtml(card_html(spec, totals, weights))
+    def show_model(self, spec: ModelSpec, totals: dict, weights: str, origin: str) -> None:
+        """Fill the card; ``totals`` is the traced graph's ``graph.graph``, ``origin`` where
+        the model comes from (a user's file)."""
+        self.setHtml(card_html(spec, totals, weights, origin))
 
 
-def card_html(spec: ModelSpec, totals: dict, weights: str) -> str:
+def card_html(spec: ModelSpec, totals: dict, weights: str, origin: str) -> str:
     """The card as HTML."""
     reference = spec.reference
     heading = f"<h2 style='margin-bottom:2px'>{escape(spec.display_name)}</h2>"
@@ -44,7 +45,7 @@ def card_html(spec: ModelSpec, totals: dict, weights: str) -> str:
     macs = f"{measured_macs / 1e9:.3f}" if measured_macs is not None else "…"
     shape = formatting.shape(totals.get(g.INPUT_SHAPE))
     if reference is None:
-        lines.append(f"<p>{escape(spec.name)}</p>")
+        lines.append(f"<p>{escape(origin)}</p>")
         lines.append(_table(("measured",), [("Parameters", params), ("GMACs", macs),
                                             ("Input", shape)]))
     else:

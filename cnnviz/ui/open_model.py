@@ -7,8 +7,9 @@ import os
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget)
 
-from cnnviz import sources
-from cnnviz.errors import CnnvizError
+from cnnviz import python_models, sources
+from cnnviz.errors import CnnvizError, UnknownModelError
+from cnnviz.references import ModelFile, resolve_model
 from cnnviz.session import ModelRequest
 
 MODEL_FILES = "Models (*.py *.pt *.pth *.pt2 *.ts *.jit);;All files (*)"
@@ -57,8 +58,12 @@ class OpenModelDialog(QDialog):
         if not path:
             raise CnnvizError("choose a model file")
         name = self.name.currentText().strip()
-        reference = f"{path}:{name}" if path.endswith(".py") and name else path
-        if not sources.is_model_reference(reference):
+        text = f"{path}:{name}" if path.endswith(".py") and name else path
+        try:
+            reference = resolve_model(text)
+        except UnknownModelError:  # read as a zoo name: the file's name does not end right
+            reference = None
+        if not isinstance(reference, ModelFile):
             raise CnnvizError(f"{os.path.basename(path)} is not a model file "
                               f"(.py, .pt, .pth, .pt2, .ts or .jit)")
         shape_text = self.input_shape.text().strip()
@@ -77,7 +82,7 @@ class OpenModelDialog(QDialog):
         self.arguments.setEnabled(python)
         self.name.clear()
         if python and os.path.isfile(path):
-            self.name.addItems(sources.candidate_names(path))
+            self.name.addItems(python_models.candidate_names(path))
         self.error.hide()
 
     def _accept(self) -> None:

@@ -8,9 +8,7 @@ selection shows that layer's maps from what the last run kept, without rerunning
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
-import numpy as np
 from PySide6.QtCore import QBuffer, QIODevice, QObject, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QWidget
@@ -21,10 +19,10 @@ from cnnviz.errors import CnnvizError
 from cnnviz.session import LoadedModel, Session
 from cnnviz.ui.feature_maps import FeatureMaps
 from cnnviz.ui.input_panel import InputPanel
+from cnnviz.ui.jobs import GradCam, JobKind, LayerMaps, Photo, PhotoRun, PhotoStatistics
 from cnnviz.ui.predictions import PredictionsView
-from cnnviz.ui.workers import JobContext, TorchWorker
+from cnnviz.ui.workers import Job, JobContext, TorchWorker, failure_message
 
-RUN_JOB, CAPTURE_JOB, GRADCAM_JOB, STATS_JOB = "run", "capture", "gradcam", "statistics"
 DEFAULT_SAMPLE = "chelsea.png"  # a tabby cat: a class every ImageNet model knows
 IMAGE_FILES = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 
@@ -34,17 +32,6 @@ def default_sample() -> str:
     samples = images.sample_images()
     chosen = [p for p in samples if p.name == DEFAULT_SAMPLE] or samples
     return str(chosen[0])
-
-
-@dataclass(frozen=True)
-class Photo:
-    """A photo run through the current model."""
-
-    source: str | bytes  # a path, or the encoded bytes of a pasted image
-    label: str  # what to call it in captions
-    model: LoadedModel
-    prepared: inference.Prepared
-    result: inference.RunResult
 
 
 class PhotoController(QObject):
@@ -64,23 +51,20 @@ class PhotoController(QObject):
         self.predictions = PredictionsView()
         self.feature_maps = FeatureMaps()
         self.photo: Photo | None = None
-        self._cam: tuple[str, np.ndarray] | None = None  # node, heat map
-        self._cam_class = ""
+        self._cam: GradCam | None = None
         self.stats: dict[str, inference.NodeStats] | None = None  # of the photo, when asked for
         # The photo to run through the next model: the latest asked for (kept while a model
         # takes no photos).
         self._source: tuple[str | bytes, str | None] = (default_sample(), None)
-        self._stats_job: tuple[Photo, int] | None = None  # the photo and job computing them
+        self._stats_job: tuple[Photo, Job] | None = None  # the photo and job computing them
         self.input_panel.set_samples(images.sample_images())
         self.feature_maps.clear("Drop a photo to see feature maps")
         self.input_panel.sigSampleChosen.connect(lambda path: self.open(path))
         self.input_panel.sigOpenRequested.connect(self.choose_file)
-        self.input_panel.sigGradCamChanged.connect(self._on_selection_change)
+        self.input_panel.sigGradCamChanged.connect(self._show_selected_layer)
         self.input_panel.sigOpacityChanged.connect(lambda _opacity: self._show_cam())
-        worker.sigFinished.connect(self._on_job_finished)
-        worker.sigFailed.connect(self._on_job_failed)
         session.subscribe("model", self._on_model_change)
-        session.subscribe("selection", self._on_selection_change)
+        session.subscribe("selection", lambda _name: self._show_selected_layer())
 
     # ---------------------------------------------------------------- opening photos
 
@@ -95,18 +79,19 @@ class PhotoController(QObject):
             self.sigMessage.emit(f"{loaded.spec.display_name} does not take photos: "
                                  f"{label} is kept for the next model that does")
             return
-        for kind in (CAPTURE_JOB, GRADCAM_JOB, STATS_JOB):
+        for kind in (JobKind.CAPTURE, JobKind.GRADCAM, JobKind.STATISTICS):
             self._worker.cancel(kind)
 
-        def task(context: JobContext) -> tuple[Photo, str]:
+        def task(context: JobContext) -> PhotoRun:
             image = images.load_image(source)
             context.check()
             prepared = inference.prepare(image, loaded.spec.preprocessing)
-            result = inference.run(loaded, prepared, zoo.categories(loaded.spec.name),
+            result = inference.run(loaded, prepared, zoo.categories(loaded.spec),
                                    cancelled=context.cancelled)
-            return Photo(source, label, loaded, prepared, result), note
+            return PhotoRun(Photo(source, label, loaded, prepared, result), note)
 
-        self._worker.submit(RUN_JOB, task)
+        job = self._worker.submit(JobKind.RUN, task)
+        job.on_done(self._show_photo).on_failed(self._on_run_failed)
 
     def open_files(self, paths: list[str]) -> None:
         """Several dropped files: the first image among them, saying so."""
@@ -132,46 +117,30 @@ class PhotoController(QObject):
 
     # ---------------------------------------------------------------- results
 
-    def _on_job_finished(self, _job_id: int, kind: str, result: object) -> None:
-        if result is None:
-            return
-        if kind == RUN_JOB:
-            photo, note = result
-            if photo.model is not self._session.loaded:
-                return  # made with a model that has since been replaced
-            self._show_photo(photo, note)
-        elif kind == CAPTURE_JOB:
-            name, array = result
-            self._show_maps(name, array)
-        elif kind == GRADCAM_JOB:
-            self._cam = result
-            self._show_cam()
-        elif kind == STATS_JOB:
-            photo, stats = result
-            if photo is self.photo:
-                self.stats = stats
-                self.sigActivationsChanged.emit()
+    def _on_run_failed(self, error: BaseException) -> None:
+        # The shown photo stays the one to run.
+        self._source = ((self.photo.source, self.photo.label) if self.photo is not None
+                        else (default_sample(), None))
+        self._report(error)
 
-    def _on_job_failed(self, _job_id: int, kind: str, message: str) -> None:
-        if kind == RUN_JOB:  # the shown photo stays the one to run
-            self._source = ((self.photo.source, self.photo.label) if self.photo is not None
-                            else (default_sample(), None))
-        if kind in (RUN_JOB, CAPTURE_JOB, GRADCAM_JOB, STATS_JOB):
-            self.sigMessage.emit(message)
+    def _report(self, error: BaseException) -> None:
+        self.sigMessage.emit(failure_message(error))
 
-    def _show_photo(self, photo: Photo, note: str) -> None:
+    def _show_photo(self, run: PhotoRun) -> None:
+        if not self._session.is_current(run.model):
+            return  # made with a model that has since been replaced
+        photo = run.photo
         self.photo, self._cam, self.stats = photo, None, None
-        model = photo.model
         self.predictions.show_predictions(
             [(p.index, p.label, p.prob) for p in photo.result.top],
-            random_weights=model.weights == "random")
+            random_weights=photo.model.weights == "random")
         self.input_panel.show_image(photo.prepared.shown, self._caption(photo))
         self.feature_maps.set_input(photo.prepared.shown)
         self.sigActivationsChanged.emit()
-        self._on_selection_change()
+        self._show_selected_layer()
         self.sigPhotoShown.emit(photo.label)
-        if note:
-            self.sigNote.emit(note)
+        if run.note:
+            self.sigNote.emit(run.note)
 
     def _caption(self, photo: Photo) -> str:
         top = photo.result.top[0]
@@ -181,9 +150,8 @@ class PhotoController(QObject):
 
     # ---------------------------------------------------------------- following the session
 
-    def _on_model_change(self) -> None:
-        loaded = self._session.loaded
-        self.input_panel.set_categories(zoo.categories(loaded.spec.name))
+    def _on_model_change(self, loaded: LoadedModel) -> None:
+        self.input_panel.set_categories(zoo.categories(loaded.spec))
         self.predictions.clear()
         self._cam = None
         self.photo = None
@@ -196,9 +164,12 @@ class PhotoController(QObject):
         self.feature_maps.clear("Running the photo through the new model…")
         self.open(*self._source)
 
-    def _on_selection_change(self) -> None:
+    def _show_selected_layer(self) -> None:
+        """The selected layer's maps (kept by the run, else captured on the worker) and its
+        Grad-CAM when asked for."""
         name = self._session.selection
-        if self.photo is None:
+        photo = self.photo
+        if photo is None:
             return
         if not name:
             self.feature_maps.clear("Select a layer in the diagram to see its feature maps")
@@ -206,39 +177,48 @@ class PhotoController(QObject):
             self._show_cam()
             return
         node = self._session.producing_node(name)
-        kept = self.photo.result.activations.get(node)
+        kept = photo.result.activations.get(node)
         if kept is not None:
-            self._show_maps(node, kept)
+            self._show_maps(LayerMaps(photo, node, kept))
         else:
-            photo = self.photo
-            self._worker.submit(CAPTURE_JOB, lambda context: (
-                node, inference.capture(photo.model, photo.prepared, node)[0]))
+            job = self._worker.submit(JobKind.CAPTURE, lambda context: LayerMaps(
+                photo, node, inference.capture(photo.model, photo.prepared, node)[0]))
+            job.on_done(self._show_maps).on_failed(self._report)
         self._request_cam(node)
 
-    def _show_maps(self, node: str, array: np.ndarray) -> None:
-        graph = self._session.loaded.graph
+    def _show_maps(self, found: LayerMaps) -> None:
+        if found.photo is not self.photo:
+            return  # maps of a photo (or model) since replaced
+        graph = found.model.graph
         labels = None
-        if graph.nodes[node][g.CATEGORY] == g.Category.CONCAT:
-            labels = maps.branch_labels(inference.concat_sources(graph, node))
-        self.feature_maps.show_maps(node, array, self.photo.prepared.shown, labels)
-        self.sigMapsShown.emit(node)
+        if graph.nodes[found.node][g.CATEGORY] == g.Category.CONCAT:
+            labels = maps.branch_labels(inference.concat_sources(graph, found.node))
+        self.feature_maps.show_maps(found.node, found.maps, found.photo.prepared.shown, labels)
+        self.sigMapsShown.emit(found.node)
 
     def _request_cam(self, node: str) -> None:
-        self._worker.cancel(GRADCAM_JOB)
+        self._worker.cancel(JobKind.GRADCAM)
         if not self.input_panel.gradcam_enabled():
             self._cam = None
             self._show_cam()
             return
         photo, text = self.photo, self.input_panel.class_text()
-        categories = zoo.categories(photo.model.spec.name)
+        categories = zoo.categories(photo.model.spec)
         try:
-            index = gradcam.class_index_by_name(categories, text) if text else photo.result.top[0].index
+            index = (gradcam.class_index_by_name(categories, text) if text
+                     else photo.result.top[0].index)
         except CnnvizError as error:
             self.sigMessage.emit(str(error))
             return
-        self._cam_class = categories[index]
-        self._worker.submit(GRADCAM_JOB, lambda context: (
-            node, gradcam.grad_cam(photo.model, photo.prepared, node, index)))
+        job = self._worker.submit(JobKind.GRADCAM, lambda context: GradCam(
+            photo, node, categories[index], gradcam.grad_cam(photo.model, photo.prepared, node,
+                                                             index)))
+        job.on_done(self._on_cam).on_failed(self._report)
+
+    def _on_cam(self, cam: GradCam) -> None:
+        if cam.photo is self.photo:
+            self._cam = cam
+            self._show_cam()
 
     def _show_cam(self) -> None:
         if self.photo is None:
@@ -246,10 +226,11 @@ class PhotoController(QObject):
         if self._cam is None:
             self.input_panel.show_image(self.photo.prepared.shown, self._caption(self.photo))
             return
-        node, heat = self._cam
-        blended = maps.overlay(self.photo.prepared.shown, heat, self.input_panel.opacity())
-        self.input_panel.show_image(blended, f"Grad-CAM for “{self._cam_class}” at {node}")
-        self.sigGradCamShown.emit(node)
+        blended = maps.overlay(self.photo.prepared.shown, self._cam.heat,
+                               self.input_panel.opacity())
+        self.input_panel.show_image(
+            blended, f"Grad-CAM for “{self._cam.class_name}” at {self._cam.node}")
+        self.sigGradCamShown.emit(self._cam.node)
 
     def activation_magnitudes(self) -> dict[str, float] | None:
         """Each drawn node's mean activation magnitude for the photo; None while unknown (the
@@ -270,10 +251,14 @@ class PhotoController(QObject):
     def _request_stats(self) -> None:
         photo = self.photo
         if self._stats_job is not None and self._stats_job[0] is photo \
-                and self._worker.is_current(self._stats_job[1], STATS_JOB):
+                and self._worker.is_current(self._stats_job[1]):
             return  # already on its way
+        job = self._worker.submit(JobKind.STATISTICS, lambda context: PhotoStatistics(
+            photo, inference.statistics(photo.model, photo.prepared, context.cancelled)))
+        job.on_done(self._on_statistics).on_failed(self._report)
+        self._stats_job = photo, job
 
-        def task(context: JobContext) -> tuple[Photo, dict[str, inference.NodeStats]]:
-            return photo, inference.statistics(photo.model, photo.prepared, context.cancelled)
-
-        self._stats_job = photo, self._worker.submit(STATS_JOB, task)
+    def _on_statistics(self, found: PhotoStatistics) -> None:
+        if found.photo is self.photo:
+            self.stats = found.statistics
+            self.sigActivationsChanged.emit()

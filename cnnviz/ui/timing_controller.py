@@ -14,12 +14,11 @@ from PySide6.QtWidgets import QWidget
 from cnnviz import formatting, timing
 from cnnviz import graph as g
 from cnnviz.session import LoadedModel, Session
-from cnnviz.ui.graph_view import GraphView
 from cnnviz.ui.inspector import Inspector
+from cnnviz.ui.jobs import JobKind, Measurement
 from cnnviz.ui.timing_panel import TimingPanel
-from cnnviz.ui.workers import JobContext, TorchWorker
+from cnnviz.ui.workers import JobContext, TorchWorker, failure_message
 
-CAPABILITIES_JOB, BENCH_JOB = "capabilities", "bench"
 BARS = 15  # the slowest layers charted
 NOT_MEASURED = "Not measured yet: press Measure (Ctrl+T)."
 
@@ -30,12 +29,12 @@ class TimingController(QObject):
     sigTimesChanged = Signal()  # a measurement was shown or cleared
     sigMeasured = Signal(str)  # the model a measurement was shown for
     sigMessage = Signal(str)  # a one-line error for the status bar
+    sigNodeChosen = Signal(str)  # a drawn node whose bar was clicked
 
-    def __init__(self, worker: TorchWorker, session: Session, view: GraphView,
-                 inspector: Inspector, parent: QWidget) -> None:
+    def __init__(self, worker: TorchWorker, session: Session, inspector: Inspector,
+                 parent: QWidget) -> None:
         super().__init__(parent)
-        self._worker, self._session, self._view, self._inspector = (
-            worker, session, view, inspector)
+        self._worker, self._session, self._inspector = worker, session, inspector
         self.panel = TimingPanel()
         self.result: timing.BenchResult | None = None
         self.panel.show_summary(NOT_MEASURED)
@@ -43,13 +42,13 @@ class TimingController(QObject):
         self.panel.sigCancel.connect(self.cancel)
         self.panel.continuous.toggled.connect(lambda _on: self._measure_again())
         self.panel.bars.sigNodeChosen.connect(self._on_bar_chosen)
-        worker.sigFinished.connect(self._on_job_finished)
-        worker.sigFailed.connect(self._on_job_failed)
-        worker.sigProgress.connect(self._on_progress)
         session.subscribe("model", self._on_model_change)
-        session.subscribe("diagram", self._show_bars)
-        session.subscribe("selection", lambda: self.panel.bars.select(session.selection))
-        worker.submit(CAPABILITIES_JOB, lambda context: timing.capabilities())
+        session.subscribe("diagram", lambda _change: self._show_bars())
+        session.subscribe("selection", self.panel.bars.select)
+        job = worker.submit(JobKind.CAPABILITIES, lambda context: timing.capabilities())
+        job.on_done(lambda found: self.panel.set_devices(found.devices, found.problems,
+                                                         found.threads))
+        job.on_failed(self._on_failed)
 
     def measure(self) -> None:
         """Time the current model with the panel's settings, on the worker."""
@@ -58,17 +57,19 @@ class TimingController(QObject):
             return
         settings = self.panel.settings()
 
-        def task(context: JobContext) -> tuple[LoadedModel, timing.BenchResult]:
-            return loaded, timing.benchmark(loaded, settings, progress=context.progress,
-                                            cancelled=context.cancelled)
+        def task(context: JobContext) -> Measurement:
+            return Measurement(loaded, timing.benchmark(
+                loaded, settings, progress=context.progress, cancelled=context.cancelled))
 
         self.panel.set_running(True)
-        self._worker.submit(BENCH_JOB, task)
+        job = self._worker.submit(JobKind.BENCH, task)
+        job.on_done(self._on_measured).on_failed(self._on_failed)
+        job.on_progress(self.panel.set_progress)
 
     def cancel(self) -> None:
         """Stop the running measurement and running continuously."""
         self.panel.continuous.setChecked(False)
-        self._worker.cancel(BENCH_JOB)
+        self._worker.cancel(JobKind.BENCH)
         self.panel.set_running(False)
 
     def ensure_measured(self) -> None:
@@ -85,27 +86,17 @@ class TimingController(QObject):
 
     # ---------------------------------------------------------------- results
 
-    def _on_job_finished(self, _job_id: int, kind: str, result: object) -> None:
-        if kind == CAPABILITIES_JOB:
-            found: timing.Capabilities = result
-            self.panel.set_devices(found.devices, found.problems, found.threads)
-        elif kind == BENCH_JOB:
-            self.panel.set_running(False)
-            loaded, measured = result
-            if loaded is not self._session.loaded:
-                return  # a measurement of a model since replaced
-            self._show_result(loaded, measured)
-            QTimer.singleShot(0, self._measure_again)
+    def _on_measured(self, measured: Measurement) -> None:
+        self.panel.set_running(False)
+        if not self._session.is_current(measured.model):
+            return  # a measurement of a model since replaced
+        self._show_result(measured.model, measured.result)
+        QTimer.singleShot(0, self._measure_again)
 
-    def _on_job_failed(self, _job_id: int, kind: str, message: str) -> None:
-        if kind in (CAPABILITIES_JOB, BENCH_JOB):
-            self.panel.continuous.setChecked(False)
-            self.panel.set_running(False)
-            self.sigMessage.emit(message)
-
-    def _on_progress(self, _job_id: int, kind: str, fraction: float, text: str) -> None:
-        if kind == BENCH_JOB:
-            self.panel.set_progress(fraction, text)
+    def _on_failed(self, error: BaseException) -> None:
+        self.panel.continuous.setChecked(False)
+        self.panel.set_running(False)
+        self.sigMessage.emit(failure_message(error))
 
     def _show_result(self, loaded: LoadedModel, result: timing.BenchResult) -> None:
         self.result = result
@@ -126,8 +117,8 @@ class TimingController(QObject):
 
     # ---------------------------------------------------------------- following the session
 
-    def _on_model_change(self) -> None:
-        self._worker.cancel(BENCH_JOB)
+    def _on_model_change(self, _loaded: LoadedModel) -> None:
+        self._worker.cancel(JobKind.BENCH)
         self.panel.set_running(False)
         self.result = None
         self.panel.history.clear_history()
@@ -165,7 +156,7 @@ class TimingController(QObject):
 
     def _on_bar_chosen(self, name: str) -> None:
         if self._session.diagram is not None and name in self._session.diagram.graph:
-            self._view.select(name, centre=True)
+            self.sigNodeChosen.emit(name)
 
     def _measure_again(self) -> None:
         """Running continuously: the next measurement, unless the box was cleared meanwhile."""

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 
-import pytest
 import torch
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage

@@ -38,7 +38,7 @@ def test_the_dialog_lists_models_without_running_the_file(qtbot, tmp_path) -> No
     dialog.name.setCurrentText("make_net")
     dialog.arguments.setText("width=2")
     dialog.input_shape.setText("1x1x28x28")
-    assert dialog.request() == ModelRequest(f"{path}:make_net", input_shape=(1, 1, 28, 28),
+    assert dialog.request() == ModelRequest.of(f"{path}:make_net", input_shape=(1, 1, 28, 28),
                                             arguments="width=2")
 
 
@@ -59,4 +59,4 @@ def test_bad_entries_are_explained_and_the_dialog_stays(qtbot, tmp_path) -> None
     dialog.input_shape.setText("1,3,64,64")
     dialog._accept()
     assert not dialog.isVisible()
-    assert dialog.request() == ModelRequest(str(tmp_path / "model.pt"), input_shape=(1, 3, 64, 64))
+    assert dialog.request() == ModelRequest.of(str(tmp_path / "model.pt"), input_shape=(1, 3, 64, 64))

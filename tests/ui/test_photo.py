@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from cnnviz import graph as g
 from cnnviz.ui.graph_view import CATEGORY_COLORS
+from cnnviz.ui.jobs import JobKind
 from cnnviz.ui.main_window import MainWindow
 from cnnviz.ui.predictions import RANDOM_WEIGHTS_WARNING
 
@@ -81,11 +82,11 @@ def test_feature_maps_equal_a_forward_hooks_output(qtbot, window) -> None:
 
 def test_selecting_a_node_reuses_the_last_run(qtbot, window) -> None:
     runs = []
-    window.worker.sigFinished.connect(lambda job, kind, result: runs.append(kind))
+    window.worker.sigJobEnded.connect(lambda job: runs.append(job.kind))
     for name in ["layer2_0_conv1", "add_3", "layer3_1_bn2"]:
         with qtbot.waitSignal(window.photo.sigMapsShown, timeout=TIMEOUT):
             window.session.select(name)
-    assert "run" not in runs
+    assert JobKind.RUN not in runs
 
 
 def test_grad_cam_at_the_selected_layer(qtbot, window) -> None:
@@ -157,7 +158,8 @@ def test_a_new_model_reruns_the_photo(qtbot, window) -> None:
 
 
 def test_colour_by_activation_colours_every_drawn_node(qtbot, window) -> None:
-    with qtbot.waitSignal(window.worker.sigFinished, timeout=TIMEOUT):
+    with qtbot.waitSignal(window.worker.sigJobEnded, timeout=TIMEOUT,
+                          check_params_cb=lambda job: job.kind is JobKind.STATISTICS):
         window.colour_by.setCurrentIndex(1)  # statistics are computed when first asked for
     stats = window.photo.stats
     strongest = max((n for n in window.session.diagram.graph if n in stats),

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor
 
 from cnnviz import diagram, timing
 from cnnviz import graph as g
+from cnnviz.ui.jobs import JobKind
 from cnnviz.ui.main_window import BY_CATEGORY, BY_TIME
 from cnnviz.ui.timing_panel import SELECTED_BAR_COLOR
 
@@ -96,7 +97,8 @@ def test_collapsed_blocks_are_charted_with_their_members_time(qtbot, window) -> 
 def test_cancelling_stops_the_measurement(qtbot, window) -> None:
     panel = window.timing.panel
     panel.runs.setValue(1000)
-    with qtbot.waitSignal(window.worker.sigProgress, timeout=TIMEOUT):
+    with qtbot.waitSignal(window.worker.sigProgress, timeout=TIMEOUT,
+                          check_params_cb=lambda job, *_: job.kind is JobKind.BENCH):
         panel.measure_button.click()
     assert panel.cancel_button.isEnabled() and not panel.measure_button.isEnabled()
     panel.cancel_button.click()

@@ -12,6 +12,7 @@ import pytest
 from cnnviz import images
 from cnnviz import graph as g
 from cnnviz.session import ModelRequest
+from cnnviz.ui.jobs import JobKind
 
 TIMEOUT = 60_000
 
@@ -60,13 +61,13 @@ def open_file(qtbot, window, request: ModelRequest) -> None:
 def test_a_python_file_runs_only_once_the_user_agrees(qtbot, window, folder, monkeypatch) -> None:
     asked = []
     monkeypatch.setattr(window, "confirm_trust", lambda message: asked.append(message) or False)
-    window.open_model(ModelRequest(f"{folder / 'net.py'}:Net"))
+    window.open_model(ModelRequest.of(f"{folder / 'net.py'}:Net"))
     qtbot.waitUntil(lambda: len(asked) == 1, timeout=TIMEOUT)
     qtbot.waitUntil(lambda: not window.worker.is_busy(), timeout=TIMEOUT)
     assert "net.py" in asked[0] and not (folder / "ran").exists()
     assert window.session.loaded.spec.name == "resnet18"  # declined: nothing changed
     monkeypatch.setattr(window, "confirm_trust", lambda message: True)
-    open_file(qtbot, window, ModelRequest(f"{folder / 'net.py'}:Net"))
+    open_file(qtbot, window, ModelRequest.of(f"{folder / 'net.py'}:Net"))
     assert (folder / "ran").exists()
     assert {"conv1", "conv2", "fc"} <= set(window.session.loaded.graph)
     assert window.session.loaded.graph.graph[g.INPUT_SHAPE] == (1, 1, 28, 28)
@@ -75,7 +76,7 @@ def test_a_python_file_runs_only_once_the_user_agrees(qtbot, window, folder, mon
 def test_a_broken_file_keeps_the_current_model(qtbot, window, folder) -> None:
     (folder / "broken.py").write_text("import torch\n\nclass Net(torch.nn.Module:\n    pass\n")
     with qtbot.waitSignal(window.sigLoadFailed, timeout=TIMEOUT) as failed:
-        window.open_model(ModelRequest(f"{folder / 'broken.py'}:Net", trust=True))
+        window.open_model(ModelRequest.of(f"{folder / 'broken.py'}:Net", trust=True))
     assert "broken.py" in failed.args[0] and "line 3" in failed.args[0]
     assert window.session.loaded.spec.name == "resnet18"
     assert window.session.diagram is not None
@@ -83,7 +84,7 @@ def test_a_broken_file_keeps_the_current_model(qtbot, window, folder) -> None:
 
 def test_the_watched_file_reloads_keeping_the_selection(qtbot, window, folder) -> None:
     path = folder / "net.py"
-    open_file(qtbot, window, ModelRequest(f"{path}:Net", trust=True))
+    open_file(qtbot, window, ModelRequest.of(f"{path}:Net", trust=True))
     window.view.select("conv2")
     with qtbot.waitSignal(window.sigDiagramShown, timeout=TIMEOUT):
         path.write_text(NET.replace("self.fc = nn.Linear(16, 10)",
@@ -100,7 +101,7 @@ def test_the_watched_file_reloads_keeping_the_selection(qtbot, window, folder) -
 
 def test_the_users_files_are_never_written(qtbot, window, folder) -> None:
     before = listing(folder)
-    open_file(qtbot, window, ModelRequest(f"{folder / 'net.py'}:Net", trust=True))
+    open_file(qtbot, window, ModelRequest.of(f"{folder / 'net.py'}:Net", trust=True))
     window.view.select("conv1")
     qtbot.waitUntil(lambda: not window.worker.is_busy(), timeout=TIMEOUT)
     assert listing(folder) == before  # no __pycache__, nothing changed
@@ -113,7 +114,7 @@ def test_a_model_that_takes_no_photos_says_so(qtbot, window, folder) -> None:
         def make():
             return nn.Sequential(nn.Conv1d(2, 4, 5), nn.ReLU(), nn.Flatten(), nn.Linear(496, 3))
     """))
-    open_file(qtbot, window, ModelRequest(f"{folder / 'signal.py'}:make", trust=True,
+    open_file(qtbot, window, ModelRequest.of(f"{folder / 'signal.py'}:make", trust=True,
                                           input_shape=(1, 2, 128)))
     panel = window.photo.input_panel
     assert "takes a 1×2×128 input, not photos" in panel.caption.text()
@@ -129,9 +130,10 @@ def test_a_model_that_takes_no_photos_says_so(qtbot, window, folder) -> None:
 def test_running_out_of_memory_is_reported_and_the_app_goes_on(qtbot, window) -> None:
     panel = window.timing.panel
     panel.batch.setValue(1_000_000)  # a 602 GB input
-    with qtbot.waitSignal(window.worker.sigFailed, timeout=TIMEOUT) as failed:
+    with qtbot.waitSignal(window.worker.sigJobEnded, timeout=TIMEOUT,
+                          check_params_cb=lambda job: job.kind is JobKind.BENCH) as ended:
         window.timing.measure()
-    assert failed.args[2] == ("out of memory running resnet18 at batch 1000000 on cpu: "
+    assert str(ended.args[0].error) == ("out of memory running resnet18 at batch 1000000 on cpu: "
                               "try a smaller batch or input")
     assert "out of memory" in window.error.text() and panel.measure_button.isEnabled()
     panel.batch.setValue(1)

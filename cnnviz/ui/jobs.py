@@ -1,0 +1,131 @@
+"""Every kind of job the torch worker runs, and what each delivers.
+
+A result names the model it was computed for (``model``): a controller drops a result whose
+model is no longer the session's (:meth:`cnnviz.session.Session.is_current`). Flags that
+belong to a job (a reload, keeping the viewport) travel in its result.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+
+from cnnviz import inference, timing
+from cnnviz.session import Diagram, LoadedModel, ModelRequest
+
+
+class JobKind(enum.Enum):
+    """The kinds of job; within a kind the newest request wins."""
+
+    MODEL = "model"  # build (or import) and trace a model, and lay it out
+    DIAGRAM = "diagram"  # collapse and lay out the current model again
+    WEIGHTS = "weights"  # a convolution's kernels and histogram, for the inspector
+    RUN = "run"  # a photo through the model, keeping the maps the views need
+    CAPTURE = "capture"  # one layer's maps that the run did not keep
+    GRADCAM = "gradcam"  # Grad-CAM at a layer
+    STATISTICS = "statistics"  # every layer's activation statistics, for colouring
+    CAPABILITIES = "capabilities"  # devices and precisions that work here
+    BENCH = "bench"  # timing the current model
+    COMPARE = "compare"  # the comparison window's rows
+
+
+@dataclass(frozen=True)
+class ModelOpened:
+    """A model built and traced, with its first diagram."""
+
+    request: ModelRequest
+    model: LoadedModel
+    diagram: Diagram
+    reload: bool  # the watched file changed: keep the view and the selection
+
+
+@dataclass(frozen=True)
+class DiagramMade:
+    """The current model laid out again (its ``diagram.model`` says which)."""
+
+    diagram: Diagram
+    keep_view: bool  # keep the zoom and what is on screen where it is
+
+    @property
+    def model(self) -> LoadedModel:
+        return self.diagram.model
+
+
+@dataclass(frozen=True)
+class LayerWeights:
+    """A convolution's kernels, histogram and statistics (``kernels.layer_weights``)."""
+
+    model: LoadedModel
+    node: str
+    weights: dict | None
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo run through a model."""
+
+    source: str | bytes  # a path, or the encoded bytes of a pasted image
+    label: str  # what to call it in captions
+    model: LoadedModel
+    prepared: inference.Prepared
+    result: inference.RunResult
+
+
+@dataclass(frozen=True)
+class PhotoRun:
+    """A photo's run, and a note to show with it (e.g. which of several files)."""
+
+    photo: Photo
+    note: str
+
+    @property
+    def model(self) -> LoadedModel:
+        return self.photo.model
+
+
+@dataclass(frozen=True)
+class LayerMaps:
+    """Feature maps of one node for a photo."""
+
+    photo: Photo
+    node: str
+    maps: np.ndarray
+
+    @property
+    def model(self) -> LoadedModel:
+        return self.photo.model
+
+
+@dataclass(frozen=True)
+class GradCam:
+    """A Grad-CAM heat map of one node for a photo and a class."""
+
+    photo: Photo
+    node: str
+    class_name: str
+    heat: np.ndarray
+
+    @property
+    def model(self) -> LoadedModel:
+        return self.photo.model
+
+
+@dataclass(frozen=True)
+class PhotoStatistics:
+    """Every node's activation statistics for a photo."""
+
+    photo: Photo
+    statistics: dict[str, inference.NodeStats]
+
+    @property
+    def model(self) -> LoadedModel:
+        return self.photo.model
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A timing of a model with the Timing panel's settings."""
+
+    model: LoadedModel
+    result: timing.BenchResult
