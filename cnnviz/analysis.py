@@ -148,7 +148,7 @@ def receptive_field(attrs: dict, inputs: list[ReceptiveField | None],
     ``inputs`` are the fields of the inputs that depend on the model's input, and
     ``input_positions`` the number of spatial positions those inputs carry.
     """
-    category, _module_type = attrs[g.CATEGORY], attrs[g.MODULE_TYPE]
+    category = attrs[g.CATEGORY]
     if category == Category.INPUT:
         out = attrs[g.OUT_SHAPE]
         return ReceptiveField.identity(len(out) - 2) if out and len(out) >= 3 else None
