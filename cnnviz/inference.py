@@ -6,21 +6,9 @@ to show its feature maps afterwards (:class:`ActivationStore`). :func:`statistic
 extremes and zeros of every node's output) is a pass of its own: reducing every output costs
 more than the rest of the recording together.
 
-How a run follows the graph's names:
-
-- fx-traced graphs: the model is traced again with torch.fx (same node names) and a probe is
-  inserted after every graph node; the generated code calls it, so there is no per-node
-  interpretation overhead. A node's time is the wall time from the end of the previous probe
-  to the start of its own: the operation plus the generated code's glue (and any bookkeeping
-  fx nodes such as ``size()`` calls before it), never the recording.
-- recorder graphs (``graph.graph["tracer"] == "recorder"``, e.g. Swin): the recorder
-  runs the model again (``trace.record_run``), naming nodes as it did when tracing; a node's
-  time is its module's forward (pre-hook to hook) or its function call. The recorder's own
-  bookkeeping makes such runs slower than a bare forward, but not the per-node times.
-
-The input and output nodes do no work: their time is 0. Everything here runs on the torch
-worker thread, one call at a time, except ``ActivationStore.get`` and ``in``: lookups the GUI
-thread may make.
+A run follows the graph's names through ``cnnviz.probes`` (which also says what a node's
+time includes). Everything here runs on the torch worker thread, one call at a time, except
+``ActivationStore.get`` and ``in``: lookups the GUI thread may make.
 
 Storage: for fx-traced graphs, the output of a node that is cheap to recompute (normalisation,
 activation, pooling, addition, multiplication, concatenation, reshaping, dropout) is not kept.
@@ -36,9 +24,8 @@ from __future__ import annotations
 
 import difflib
 import threading
-import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,30 +35,16 @@ import torch
 import torchvision.transforms.functional as TF
 from PIL import Image
 from torch import nn
-from torch.fx import Graph, GraphModule, Interpreter, Node
 
 from cnnviz import graph as g
-from cnnviz import trace, zoo
+from cnnviz import probes, trace, zoo
+from cnnviz.probes import first_tensor, map_tensors_in
 from cnnviz.trace import tensors_in
 from cnnviz.errors import Cancelled, CnnvizError
 from cnnviz.session import LoadedModel
 
 TOP_K = 5
 DEFAULT_BUDGET_BYTES = 512 * 2**20
-# Nodes whose outputs are recomputed from their inputs instead of being kept.
-RECOMPUTED_CATEGORIES = frozenset({
-    g.Category.NORM, g.Category.ACT, g.Category.POOL, g.Category.ADD, g.Category.MUL,
-    g.Category.CONCAT, g.Category.RESHAPE, g.Category.DROPOUT,
-})
-# Nodes that return a new tensor (unless they work in place), not a view of their input.
-FRESH_OUTPUT_CATEGORIES = frozenset({
-    g.Category.CONV, g.Category.LINEAR, g.Category.NORM, g.Category.POOL, g.Category.ADD,
-    g.Category.MUL, g.Category.CONCAT, g.Category.ATTENTION, g.Category.ACT,
-})
-_IN_PLACE_OPERATORS = frozenset({
-    "iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow", "iand", "ior", "ixor",
-    "ilshift", "irshift", "imatmul", "setitem", "__setitem__",
-})
 # Integer views of float types: counting non-zero bit patterns is many times faster than
 # comparing floats with zero in torch's CPU kernels.
 _BITS = {torch.float32: torch.int32, torch.float64: torch.int64,
@@ -137,12 +110,12 @@ class ActivationStore:
         # What the outputs came from, for capture() to recompute nodes from them.
         self._model: weakref.ref[nn.Module] | None = None
         self._prepared: Prepared | None = None
-        self._plan: _FxPlan | None = None
+        self._plan: probes.FxPlan | None = None
         weakref.finalize(self, _buffers.release, self._kept)
 
     def get(self, name: str) -> np.ndarray | None:
         """A copy of the node's output if the run kept it, else None."""
-        tensor = _first_tensor(self._kept.get(name))
+        tensor = first_tensor(self._kept.get(name))
         if tensor is None:
             return None
         if tensor.dim() > 0 and tensor.shape[0] == 1:
@@ -168,7 +141,7 @@ class ActivationStore:
         if self._bytes + size > self.budget_bytes:
             self._evicted.append(name)
             return
-        self._kept[name] = (_maptensors_in(value, lambda tensor: _buffers.take(tensor).copy_(tensor))
+        self._kept[name] = (map_tensors_in(value, lambda tensor: _buffers.take(tensor).copy_(tensor))
                             if copy else value)
         self._bytes += size
 
@@ -177,7 +150,7 @@ class ActivationStore:
         if self._model is None or self._model() is not model or self._prepared is not prepared:
             return None
         if name in self._kept:
-            return _first_tensor(self._kept[name])
+            return first_tensor(self._kept[name])
         return None if self._plan is None else self._plan.recompute(name, self._kept)
 
 
@@ -228,7 +201,7 @@ _latest_store: weakref.ref[ActivationStore] | None = None
 class RunResult:
     """What one recorded forward pass found.
 
-    ``timings_ms``: per node, see the module docstring for what a time includes.
+    ``timings_ms``: per node, see ``cnnviz.probes`` for what a time includes.
     ``total_ms``: their sum, the forward pass without the recording. ``peak_bytes``: the
     most memory the kept activations held.
     """
@@ -271,11 +244,11 @@ def run(loaded: LoadedModel, prepared: Prepared, categories: list[str] | None, *
     store._model, store._prepared = weakref.ref(model), prepared
     with torch.inference_mode():
         if graph.graph[g.TRACER] == trace.FX:
-            plan = store._plan = _plan(model, graph)
+            plan = store._plan = probes.fx_plan(model, graph)
             recording = _Recording(store, plan.recomputed, plan.kept_by_reference, cancelled)
         else:
             recording = _Recording(store, frozenset(), frozenset(), cancelled)
-        output = observed_forward(model, graph, prepared.tensor, recording)
+        output = probes.observed_forward(model, graph, prepared.tensor, recording)
         probabilities = _probabilities(output)
     _latest_store = weakref.ref(store)
     return RunResult(
@@ -295,7 +268,7 @@ def statistics(loaded: LoadedModel, prepared: Prepared,
     loaded.model.eval()
     observer = _Statistics(cancelled)
     with torch.inference_mode():
-        observed_forward(loaded.model, loaded.graph, prepared.tensor, observer)
+        probes.observed_forward(loaded.model, loaded.graph, prepared.tensor, observer)
     return observer.result()
 
 
@@ -343,27 +316,15 @@ def forward_exposing(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor, 
         raise CnnvizError("a TorchScript model runs its graph itself: cnnviz cannot show "
                           "what its layers output")
     exposing = _Exposing(node_name, track_gradient)
-    output = observed_forward(model, graph, tensor, exposing)
+    output = probes.observed_forward(model, graph, tensor, exposing)
     if exposing.value is None:
         raise CnnvizError(f"{node_name} did not run for this input")
     return exposing.value, output
 
 
-def observed_forward(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor,
-                      observer: Observer) -> Any:
-    """Run ``model`` on ``tensor`` calling ``observer`` after every node of ``graph``, the
-    input and output nodes included (with 0 s); returns the model's output."""
-    tensor = observer(_input_node(graph), tensor, 0.0)
-    if graph.graph[g.TRACER] == trace.FX:
-        output = _plan(model, graph).forward(tensor, observer)
-    else:
-        output = trace.record_run(model, tensor, observer)
-    return observer(_output_node(graph), output, 0.0)
-
-
 def logits(output: Any) -> torch.Tensor:
     """The class scores in a model's output, as (batch, classes)."""
-    tensor = _first_tensor(output)
+    tensor = first_tensor(output)
     if tensor is None or tensor.dim() == 0:
         raise CnnvizError("the model's output holds no class scores")
     return tensor.reshape(tensor.shape[0], -1)
@@ -397,10 +358,7 @@ def concat_sources(graph: nx.DiGraph, name: str) -> list[tuple[str, int]]:
 
 
 # --------------------------------------------------------------------------------------------
-# Observers: called after each node with (name, output, seconds); they return the value the
-# rest of the network gets.
-
-Observer = Callable[[str, Any, float], Any]
+# The observers of run, statistics and forward_exposing (see ``probes.Observer``)
 
 
 class _Recording:
@@ -443,7 +401,7 @@ class _Statistics:
     def __call__(self, name: str, value: Any, seconds: float) -> Any:
         if self._cancelled is not None and self._cancelled():
             raise Cancelled(f"cancelled at {name}")
-        tensor = _first_tensor(value)
+        tensor = first_tensor(value)
         if tensor is None or tensor.numel() == 0:
             return value
         if tensor.dtype not in _BITS:
@@ -478,7 +436,7 @@ class _Exposing:
     def __call__(self, name: str, value: Any, seconds: float) -> Any:
         if name != self.name:
             return value
-        tensor = _first_tensor(value)
+        tensor = first_tensor(value)
         if tensor is None:
             raise CnnvizError(f"{name} outputs no tensor")
         if not self.track_gradient:
@@ -491,161 +449,6 @@ class _Exposing:
 
 
 # --------------------------------------------------------------------------------------------
-# torch.fx: a probed copy of the graph for runs, the plain one for recomputing single nodes
-
-
-class _FxPlan:
-    """A model's fx graph, plain and with a probe after every node of the cnnviz graph."""
-
-    def __init__(self, model: nn.Module, graph: nx.DiGraph) -> None:
-        self.reference = trace.fx_module(model)
-        self.recomputed = frozenset(name for name, category in graph.nodes(data=g.CATEGORY)
-                                    if category in RECOMPUTED_CATEGORIES)
-        self._graph_nodes = frozenset(graph.nodes)
-        self._nodes = {node.name: node for node in self.reference.graph.nodes}
-        categories = dict(graph.nodes(data=g.CATEGORY))
-        modules = dict(self.reference.named_modules())
-        self.kept_by_reference = frozenset(
-            name for name, node in self._nodes.items()
-            if name in categories and not _changed_later(node, categories, modules))
-        probed = Graph()
-        probed.output(probed.graph_copy(self.reference.graph, {}))
-        for node in list(probed.nodes):
-            if node.name in graph and node.op not in ("placeholder", "output"):
-                with probed.inserting_after(node):
-                    probe = probed.call_function(self._probe, (node.name, node))
-                node.replace_all_uses_with(probe)
-                probe.args = (node.name, node)
-        self.probed = GraphModule(self.reference, probed)
-        self._interpreter = Interpreter(self.reference)
-        self._observer: Observer | None = None
-        self._resume = 0.0
-
-    def forward(self, tensor: torch.Tensor, observer: Observer) -> Any:
-        """Run the probed graph, calling ``observer`` after every graph node."""
-        self._observer = observer
-        self._resume = time.perf_counter()
-        try:
-            return self.probed(tensor)
-        finally:
-            self._observer = None
-
-    def _probe(self, name: str, value: Any) -> Any:
-        seconds = time.perf_counter() - self._resume
-        assert self._observer is not None
-        result = self._observer(name, value, seconds)
-        self._resume = time.perf_counter()
-        return result
-
-    def recompute(self, name: str, seeds: Mapping[str, Any]) -> torch.Tensor | None:
-        """Graph node ``name``'s output recomputed from the seeds' outputs, or None."""
-        if name not in self._graph_nodes:
-            return None
-        target = self._nodes[name]
-        needed = self._needed(target, seeds)
-        if needed is None:
-            return None
-        environment = self._interpreter.env
-        try:
-            for node in self.reference.graph.nodes:
-                if node.name in seeds and node in needed:
-                    # copies: in-place operations must not change the store
-                    environment[node] = _maptensors_in(seeds[node.name], torch.clone)
-                elif node in needed:
-                    environment[node] = self._interpreter.run_node(node)
-            return _first_tensor(environment[target])
-        finally:
-            environment.clear()
-
-    def _needed(self, target: Node, seeds: Mapping[str, Any]) -> set[Node] | None:
-        """The nodes to evaluate for ``target``, seeds included; None when one is missing."""
-        needed: set[Node] = set()
-        pending = [target]
-        while pending:
-            node = pending.pop()
-            if node in needed:
-                continue
-            needed.add(node)
-            if node.name in seeds:
-                continue
-            if node.op == "placeholder" or (node.name in self._graph_nodes
-                                            and node.name not in self.recomputed):
-                return None
-            pending.extend(node.all_input_nodes)
-        return needed
-
-
-def _changed_later(node: Node, categories: Mapping[str, g.Category],
-                   modules: Mapping[str, nn.Module]) -> bool:
-    """Whether an operation after ``node`` may write into its output (or a view of it).
-
-    Users that make a new tensor (a convolution, an addition, ...) end the search; any other
-    user might return a view, so its users are searched too.
-    """
-    pending, seen = [node], {node}
-    while pending:
-        current = pending.pop()
-        for user in current.users:
-            in_place = _writes_in_place(user, modules)
-            if in_place and user.args and user.args[0] is current:
-                return True
-            if (in_place or categories.get(user.name) not in FRESH_OUTPUT_CATEGORIES) \
-                    and user not in seen:
-                seen.add(user)
-                pending.append(user)
-    return False
-
-
-def _writes_in_place(node: Node, modules: Mapping[str, nn.Module]) -> bool:
-    """Whether an fx node writes into its first argument: ``inplace=True`` modules and
-    calls, ``relu_``-style methods and functions, augmented assignment and item assignment."""
-    if node.op == "call_module":
-        return getattr(modules.get(str(node.target)), "inplace", False) is True
-    if node.op == "call_function":
-        name = getattr(node.target, "__name__", "")
-    elif node.op == "call_method":
-        name = str(node.target)
-    else:
-        return False
-    return (node.kwargs.get("inplace") is True or name in _IN_PLACE_OPERATORS
-            or (name.endswith("_") and not name.endswith("__")))
-
-
-_plans: weakref.WeakKeyDictionary[nn.Module, _FxPlan] = weakref.WeakKeyDictionary()
-
-
-def _plan(model: nn.Module, graph: nx.DiGraph) -> _FxPlan:
-    """The model's plan, built on first use (tracing again takes 0.05–0.3 s)."""
-    plan = _plans.get(model)
-    if plan is None:
-        plan = _plans[model] = _FxPlan(model, graph)
-    return plan
-
-
-# --------------------------------------------------------------------------------------------
-
-
-def _input_node(graph: nx.DiGraph) -> str:
-    return next(n for n, category in graph.nodes(data=g.CATEGORY) if category == g.Category.INPUT)
-
-
-def _output_node(graph: nx.DiGraph) -> str:
-    return next(n for n, category in graph.nodes(data=g.CATEGORY)
-                if category == g.Category.OUTPUT)
-
-
-def _first_tensor(value: Any) -> torch.Tensor | None:
-    return next(tensors_in(value), None)
-
-
-def _maptensors_in(value: Any, function: Callable[[torch.Tensor], torch.Tensor]) -> Any:
-    """``value`` with ``function`` applied to each tensor in it; tuples keep their type."""
-    if isinstance(value, torch.Tensor):
-        return function(value)
-    if isinstance(value, (tuple, list)):
-        items = [_maptensors_in(item, function) for item in value]
-        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
-    return value
 
 
 def _probabilities(output: Any) -> np.ndarray:

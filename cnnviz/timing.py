@@ -8,7 +8,7 @@ and thread count, as a user would deploy it:
   of ``torch.cuda.Event``s (the host waits for the end event after each run). Median, p10, p90
   and throughput come from these, so the instrumentation never slows them.
 - Instrumented runs: the same number again, through the graph's probes
-  (``inference.observed_forward``). On the CPU a node's time is the probe's wall time since the
+  (``probes.observed_forward``). On the CPU a node's time is the probe's wall time since the
   previous node ended; on CUDA an event is recorded after every node without waiting, and the
   times are read after the run (:class:`EventClock`). ``coverage`` is the sum of the per-node
   medians over the median instrumented total: how much of the run the nodes account for.
@@ -36,7 +36,7 @@ from torch import nn
 from cnnviz import graph as g
 from cnnviz import trace
 from cnnviz.errors import Cancelled, CnnvizError, out_of_memory_reported
-from cnnviz.inference import observed_forward
+from cnnviz.probes import observed_forward
 from cnnviz.session import LoadedModel
 
 PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}

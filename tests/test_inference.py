@@ -10,7 +10,7 @@ import torch
 import torchvision
 from torch import nn
 
-from cnnviz import images, inference, session, zoo
+from cnnviz import images, inference, probes, session, zoo
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 from cnnviz.inference import Cancelled, UnknownLayerError, capture, concat_sources, prepare, run
@@ -169,14 +169,14 @@ def test_outputs_changed_in_place_later_are_kept_as_they_were(photo) -> None:
     result = run(loaded, prepared, None)
     for handle in handles:
         handle.remove()
-    assert inference._plan(model, graph).kept_by_reference.isdisjoint(convolutions)
+    assert probes.fx_plan(model, graph).kept_by_reference.isdisjoint(convolutions)
     for name in convolutions:
         np.testing.assert_array_equal(result.activations.get(name), outputs[name][0].numpy())
 
 
 def test_outputs_nothing_changes_are_kept_without_copying(resnet) -> None:
     loaded, _, result, _ = resnet
-    plan = inference._plan(loaded.model, loaded.graph)
+    plan = probes.fx_plan(loaded.model, loaded.graph)
     kept = [n for n in loaded.graph if n in result.activations]
     assert len(kept) == 23 and set(kept) <= plan.kept_by_reference
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz import analysis, inference, session, timing, zoo
+from cnnviz import analysis, probes, session, timing, zoo
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 from cnnviz.inference import Cancelled
@@ -91,7 +91,7 @@ def test_the_slow_layer_gets_the_time(heavy) -> None:
 
 def test_plain_runs_are_not_instrumented(heavy, monkeypatch) -> None:
     calls = []
-    observed = inference.observed_forward
+    observed = probes.observed_forward
 
     def counting(*args):
         calls.append(1)
