@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QCompleter, QHBoxLa
 from cnnviz import compare, formatting, zoo
 from cnnviz.compare import ModelRow
 from cnnviz.errors import UnknownModelError
-from cnnviz.ui.graph_view import SELECTION_COLOR
+from cnnviz.ui.diagram_style import SELECTION_COLOR
 
 NOT_MEASURED = "—"
 _NAME_ROLE = Qt.ItemDataRole.UserRole

@@ -24,9 +24,11 @@ from cnnviz import diagram as diagrams
 from cnnviz import graph as g
 from cnnviz.session import Diagram, DiagramView, LoadedModel, Session
 from cnnviz.ui.compare_dialog import CompareDialog
-from cnnviz.ui.graph_view import GraphView, Legend, Minimap
+from cnnviz.ui.graph_view import GraphView
 from cnnviz.ui.heat_legend import HeatLegend
 from cnnviz.ui.inspector import Inspector
+from cnnviz.ui.legend import Legend
+from cnnviz.ui.minimap import Minimap
 from cnnviz.ui.model_card import ModelCard
 from cnnviz.ui.model_picker import ModelPicker
 from cnnviz.ui.open_model import OpenModelDialog
