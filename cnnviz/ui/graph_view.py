@@ -112,7 +112,7 @@ class GraphView(QGraphicsView):
         elif self._selected:
             self._selected = ""
             self.sigNodeSelected.emit("")
-        self._set_matches(self._matching(self._search))
+        self._set_matches(diagram.matching_nodes(graph, layout, self._search))
         self._toggled = ""
         if keep_view:
             self._restore(anchors)
@@ -171,7 +171,8 @@ class GraphView(QGraphicsView):
             rect = self._rect_of(name)
             if rect is not None:
                 point = self.mapFromScene(QPointF(rect.center().x(), rect.top()))
-                anchors.append(_Anchor(name, frozenset(self._members(name)), point))
+                anchors.append(_Anchor(name, frozenset(diagram.members(self._graph, name)),
+                                       point))
         return anchors
 
     def _rect_of(self, name: str) -> QRectF | None:
@@ -181,14 +182,6 @@ class GraphView(QGraphicsView):
         if name in self._clusters:
             return self._clusters[name].sceneBoundingRect()
         return None
-
-    def _members(self, name: str) -> set[str]:
-        """The operations a node or an expanded block's box stands for."""
-        if name in self._graph:
-            return set(self._graph.nodes[name].get(g.CHILDREN) or (name,))
-        return {member for node, attrs in self._graph.nodes(data=True)
-                if any(path == name for path, _ in attrs[g.HIERARCHY])
-                for member in attrs.get(g.CHILDREN) or (node,)}
 
     def _restore(self, anchors: list[_Anchor]) -> None:
         """Scroll so the first anchor still drawn (or replaced) is where it was."""
@@ -205,10 +198,9 @@ class GraphView(QGraphicsView):
     def _rect_of_members(self, members: frozenset[str]) -> QRectF | None:
         """The boxes of the nodes that now stand for any of these operations, united."""
         rect = None
-        for name, item in self._nodes.items():
-            if members.intersection(self._graph.nodes[name].get(g.CHILDREN) or (name,)):
-                box = item.sceneBoundingRect()
-                rect = box if rect is None else rect.united(box)
+        for name in diagram.nodes_standing_for(self._graph, members):
+            box = self._nodes[name].sceneBoundingRect()
+            rect = box if rect is None else rect.united(box)
         return rect
 
     # ------------------------------------------------------------------ selection and search
@@ -237,7 +229,8 @@ class GraphView(QGraphicsView):
         All are highlighted; the first is selected and centred. "" clears the search.
         """
         self._search = text
-        self._set_matches(self._matching(text))
+        self._set_matches(diagram.matching_nodes(self._graph, self._layout, text)
+                          if self._layout is not None else [])
         if self._matches:
             self.next_match()
         return list(self._matches)
@@ -250,16 +243,6 @@ class GraphView(QGraphicsView):
         name = self._matches[self._match_index]
         self.select(name, centre=True)
         return name
-
-    def _matching(self, text: str) -> list[str]:
-        if not text or self._layout is None:
-            return []
-        needle = text.casefold()
-        found = [name for name, attrs in self._graph.nodes(data=True)
-                 if any(needle in attrs[key].casefold()
-                        for key in (g.NAME, g.QUALNAME, g.MODULE_TYPE))]
-        boxes = self._layout.nodes
-        return sorted(found, key=lambda name: (boxes[name].y, boxes[name].x))
 
     def _set_matches(self, matches: list[str]) -> None:
         for name in self._matches:
