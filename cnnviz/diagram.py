@@ -1,6 +1,7 @@
 """What the diagram shows, Qt-free: node titles with their key configuration, edge shape
-labels, tooltips, box sizes, the laid-out diagram and its JSON form. The Qt view draws exactly
-this, and the CLI's export uses it without a window."""
+labels, tooltips, box sizes, the laid-out diagram and its JSON form, which nodes a search
+finds and which operations a box stands for. The Qt view draws exactly this, and the CLI's
+export uses it without a window."""
 from __future__ import annotations
 
 import networkx as nx
@@ -100,18 +101,6 @@ def _largest(value: int | tuple[int, ...]) -> int:
     return max(_as_tuple(value))
 
 
-def matching_nodes(graph: nx.DiGraph, layout: Layout, text: str) -> list[str]:
-    """Nodes whose name, module path or type contains ``text`` (any case), top to bottom,
-    then left to right; none for empty text."""
-    if not text:
-        return []
-    needle = text.casefold()
-    found = [name for name, attrs in graph.nodes(data=True)
-             if any(needle in attrs[key].casefold() for key in (g.NAME, g.QUALNAME, g.MODULE_TYPE))]
-    boxes = layout.nodes
-    return sorted(found, key=lambda name: (boxes[name].y, boxes[name].x))
-
-
 def box_sizes(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
     """The size of every node's box, from its text."""
     return {name: node_size(node_lines(attrs)) for name, attrs in graph.nodes(data=True)}
@@ -134,6 +123,40 @@ def layout_json(layout: Layout) -> dict:
         "clusters": [{"path": c.path, "label": c.label, "x": c.x, "y": c.y, "width": c.width,
                       "height": c.height, "depth": c.depth} for c in layout.clusters],
     }
+
+
+def matching_nodes(graph: nx.DiGraph, layout: Layout, text: str) -> list[str]:
+    """Nodes whose name, module path or type contains ``text`` (any case), top to bottom then
+    left to right by their boxes in ``layout``; none for ""."""
+    if not text:
+        return []
+    needle = text.casefold()
+    found = [name for name, attrs in graph.nodes(data=True)
+             if any(needle in attrs[key].casefold()
+                    for key in (g.NAME, g.QUALNAME, g.MODULE_TYPE))]
+    boxes = layout.nodes
+    return sorted(found, key=lambda name: (boxes[name].y, boxes[name].x))
+
+
+def members(graph: nx.DiGraph, name: str) -> set[str]:
+    """The operations that a node of ``graph`` (a collapsed block: its children) or the box of
+    the expanded block at module path ``name`` stands for."""
+    if name in graph:
+        return set(_operations(name, graph.nodes[name]))
+    return {member for node, attrs in graph.nodes(data=True)
+            if any(path == name for path, _ in attrs[g.HIERARCHY])
+            for member in _operations(node, attrs)}
+
+
+def nodes_standing_for(graph: nx.DiGraph, operations: set[str] | frozenset[str]) -> list[str]:
+    """The nodes of ``graph`` that stand for any of ``operations``, in the graph's order."""
+    return [name for name, attrs in graph.nodes(data=True)
+            if not operations.isdisjoint(_operations(name, attrs))]
+
+
+def _operations(name: str, attrs: dict) -> tuple[str, ...]:
+    """The operations of the full graph that a node stands for."""
+    return attrs.get(g.CHILDREN) or (name,)
 
 
 def heat_value_at(position: float, top: float) -> float:

@@ -21,7 +21,7 @@ from cnnviz import compare, formatting, zoo
 from cnnviz.compare import ModelRow
 from cnnviz.errors import CnnvizError
 from cnnviz.references import resolve_model
-from cnnviz.ui.graph_view import SELECTION_COLOR
+from cnnviz.ui.diagram_style import SELECTION_COLOR
 
 NOT_MEASURED = "—"
 _NAME_ROLE = Qt.ItemDataRole.UserRole

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QFrame, QGraphicsRectItem, QGridLayout
                                QVBoxLayout, QWidget)
 
 from cnnviz import formatting, maps
-from cnnviz.ui.graph_view import SELECTION_COLOR
+from cnnviz.ui.diagram_style import SELECTION_COLOR
 
 PAGE_SIZE = 64
 NO_LAYER = "Select a layer"

@@ -25,9 +25,11 @@ from cnnviz.errors import CnnvizError, UnknownModelError
 from cnnviz.references import ModelFile, resolve_model
 from cnnviz.session import DiagramChange, LoadedModel, ModelRequest, Session
 from cnnviz.ui.compare_dialog import CompareDialog
-from cnnviz.ui.graph_view import GraphView, Legend, Minimap
+from cnnviz.ui.graph_view import GraphView
 from cnnviz.ui.heat_legend import HeatLegend
 from cnnviz.ui.inspector_controller import InspectorController
+from cnnviz.ui.legend import Legend
+from cnnviz.ui.minimap import Minimap
 from cnnviz.ui.model_card import ModelCard
 from cnnviz.ui.model_controller import ModelController
 from cnnviz.ui.model_picker import ModelPicker

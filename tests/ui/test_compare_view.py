@@ -11,7 +11,7 @@ from PySide6.QtTest import QTest
 from cnnviz import compare, formatting
 from cnnviz.compare import ModelRow
 from cnnviz.ui.compare_view import NOT_MEASURED, CompareView, describe, milliseconds
-from cnnviz.ui.graph_view import SELECTION_COLOR
+from cnnviz.ui.diagram_style import SELECTION_COLOR
 
 # Rows as compare.model_row builds them (numbers here only need to differ from each other).
 ROWS = [

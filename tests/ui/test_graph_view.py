@@ -15,8 +15,11 @@ from PySide6.QtWidgets import QApplication, QLabel
 from cnnviz import analysis, diagram
 from cnnviz import graph as g
 from cnnviz.trace import trace_model
-from cnnviz.ui.graph_view import (CATEGORY_COLORS, EDGE_PEN, LABEL_LOD, MAX_SCALE, GraphView,
-                                  Legend, Minimap, NodeItem)
+from cnnviz.ui.diagram_style import CATEGORY_COLORS, EDGE_PEN, LABEL_LOD
+from cnnviz.ui.graph_view import MAX_SCALE, GraphView
+from cnnviz.ui.legend import Legend
+from cnnviz.ui.minimap import Minimap
+from cnnviz.ui.node_item import NodeItem
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QGuiApplication, 
 from PySide6.QtWidgets import QApplication
 
 from cnnviz import graph as g
-from cnnviz.ui.graph_view import CATEGORY_COLORS
+from cnnviz.ui.diagram_style import CATEGORY_COLORS
 from cnnviz.ui.jobs import JobKind
 from cnnviz.ui.main_window import MainWindow
 from cnnviz.ui.predictions import RANDOM_WEIGHTS_WARNING
