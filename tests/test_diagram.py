@@ -75,7 +75,7 @@ def test_nodes_standing_for_operations_in_graph_order(small) -> None:
 @pytest.fixture(scope="module")
 def resnet18():
     """The loaded model, its full graph and the graph with its BasicBlocks collapsed."""
-    loaded = session.load_model("resnet18")
+    loaded = session.ModelRequest.of("resnet18").load()
     return loaded.model, loaded.graph, analysis.collapse(loaded.graph, depth=2)
 
 

@@ -1,9 +1,10 @@
 """The diagram view: a laid-out model graph drawn in a QGraphicsView.
 
-Everything drawn comes from the graph's attributes, :mod:`cnnviz.diagram` (text, search,
-block membership) and the :class:`~cnnviz.layout.Layout` (geometry): boxes have exactly the
-layout's sizes, edges follow its polylines. The view emits signals; the main window decides
-what they mean.
+Everything drawn comes from the graph's attributes, :mod:`cnnviz.diagram` (text, block
+membership) and the :class:`~cnnviz.layout.Layout` (geometry): boxes have exactly the layout's
+sizes, edges follow its polylines. Given a :class:`~cnnviz.session.Session`, the view draws
+its diagram, selection and search matches as they change and sends clicks to it; it keeps no
+state of its own beyond what is drawn.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from cnnviz import diagram
 from cnnviz import graph as g
 from cnnviz.graph import Category
 from cnnviz.layout import Layout
+from cnnviz.session import DiagramChange, Session
 from cnnviz.ui.cluster_item import ClusterItem
 from cnnviz.ui.diagram_style import BACKGROUND, Style
 from cnnviz.ui.edge_item import EdgeItem
@@ -45,17 +47,17 @@ class _Anchor:
 class GraphView(QGraphicsView):
     """The interactive diagram.
 
-    Wheel zooms around the cursor, dragging pans, a click selects a node, a double-click on a
-    collapsed block or on an expanded block's frame asks to toggle it. Keys: ``+``/``=``,
-    ``-``, ``F`` fit, ``Z`` zoom to selection, ``0`` 100 %, arrows pan.
+    Wheel zooms around the cursor, dragging pans, a click selects a node (in the session), a
+    double-click on a collapsed block or on an expanded block's frame asks to toggle it. Keys:
+    ``+``/``=``, ``-``, ``F`` fit, ``Z`` zoom to selection, ``0`` 100 %, arrows pan. Without a
+    session (exports) it only draws.
     """
 
-    sigNodeSelected = Signal(str)  # node name, "" when the selection is cleared
     sigBlockToggled = Signal(str)  # block path to expand (collapsed node) or collapse (box)
     sigNodeHovered = Signal(str)  # node name under the mouse, "" when none
     sigViewportChanged = Signal()  # the visible area moved or was zoomed
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._scene = QGraphicsScene(self)
         self._scene.setBackgroundBrush(BACKGROUND)
@@ -74,13 +76,14 @@ class GraphView(QGraphicsView):
         self._clusters: dict[str, ClusterItem] = {}
         self._edges: list[EdgeItem] = []
         self._colors: dict[str, QColor] = {}
-        self._selected = ""
         self._hovered = ""
         self._toggled = ""
-        self._search = ""
-        self._matches: list[str] = []
-        self._match_index = -1
         self._press_pos: QPoint | None = None
+        self._session = session
+        if session is not None:
+            session.subscribe("diagram", self._on_diagram_change)
+            session.subscribe("selection", self._show_selection)
+            session.subscribe("search", lambda search: self._show_matches(search.matches))
 
     # ------------------------------------------------------------------ the diagram
 
@@ -107,18 +110,18 @@ class GraphView(QGraphicsView):
             self._nodes[name] = item
             self._scene.addItem(item)
         self._scene.setSceneRect(self._diagram_rect())
-        if self._selected in self._nodes:
-            self._nodes[self._selected].set_selected(True)
-        elif self._selected:
-            self._selected = ""
-            self.sigNodeSelected.emit("")
-        self._set_matches(diagram.matching_nodes(graph, layout, self._search))
+        if self._session is not None:
+            self._show_selection(self._session.selection)
+            self._show_matches(self._session.search.matches)
         self._toggled = ""
         if keep_view:
             self._restore(anchors)
         else:
             self.fit_to_window()
         self.sigViewportChanged.emit()
+
+    def _on_diagram_change(self, change: DiagramChange) -> None:
+        self.set_diagram(change.diagram.graph, change.diagram.layout, change.keep_view)
 
     def _add_edges(self, graph: nx.DiGraph, layout: Layout) -> None:
         """Edges, and each tensor's shape once, right of its rightmost edge start."""
@@ -165,7 +168,7 @@ class GraphView(QGraphicsView):
         centre = self.mapToScene(self.viewport().rect().center())
         nearest = min(self._nodes.values(), default=None,
                       key=lambda item: (item.pos() - centre).manhattanLength())
-        names = [self._toggled, self._selected, nearest.name if nearest else ""]
+        names = [self._toggled, self._drawn_selection(), nearest.name if nearest else ""]
         anchors = []
         for name in dict.fromkeys(n for n in names if n):
             rect = self._rect_of(name)
@@ -205,56 +208,24 @@ class GraphView(QGraphicsView):
 
     # ------------------------------------------------------------------ selection and search
 
-    def select(self, name: str, centre: bool = False) -> None:
-        """Select a node ("" clears); emits sigNodeSelected when the selection changes."""
-        if name and name not in self._nodes:
-            raise KeyError(name)
-        if name != self._selected:
-            if self._selected:
-                self._nodes[self._selected].set_selected(False)
-            self._selected = name
-            if name:
-                self._nodes[name].set_selected(True)
-            self.sigNodeSelected.emit(name)
-        if name and centre:
-            self.centerOn(self._nodes[name])
+    def centre_on(self, name: str) -> None:
+        """Scroll so that a drawn node is in the middle of the view."""
+        self.centerOn(self._nodes[name])
 
-    def selected(self) -> str:
-        """The selected node's name, "" when none."""
-        return self._selected
+    def _drawn_selection(self) -> str:
+        """The node drawn as selected, "" when none."""
+        return next((name for name, item in self._nodes.items() if item.is_selected()), "")
 
-    def find(self, text: str) -> list[str]:
-        """Nodes whose name, module path or type contains ``text`` (any case), top to bottom.
+    def _show_selection(self, name: str) -> None:
+        for item in self._nodes.values():
+            if item.is_selected() != (item.name == name):
+                item.set_selected(item.name == name)
 
-        All are highlighted; the first is selected and centred. "" clears the search.
-        """
-        self._search = text
-        self._set_matches(diagram.matching_nodes(self._graph, self._layout, text)
-                          if self._layout is not None else [])
-        if self._matches:
-            self.next_match()
-        return list(self._matches)
-
-    def next_match(self) -> str:
-        """Select and centre the next match, cycling; "" when there are none."""
-        if not self._matches:
-            return ""
-        self._match_index = (self._match_index + 1) % len(self._matches)
-        name = self._matches[self._match_index]
-        self.select(name, centre=True)
-        return name
-
-    def show_matches(self, matches: tuple[str, ...]) -> None:
-        """Highlight the nodes a search matched."""
-        self._set_matches(list(matches))
-
-    def _set_matches(self, matches: list[str]) -> None:
-        for name in self._matches:
-            if name in self._nodes:
-                self._nodes[name].set_matched(False)
-        self._matches, self._match_index = matches, -1
-        for name in matches:
-            self._nodes[name].set_matched(True)
+    def _show_matches(self, matches: tuple[str, ...]) -> None:
+        matched = set(matches)
+        for item in self._nodes.values():
+            if item.is_matched() != (item.name in matched):
+                item.set_matched(item.name in matched)
 
     # ------------------------------------------------------------------ zoom
 
@@ -270,9 +241,10 @@ class GraphView(QGraphicsView):
 
     def zoom_to_selection(self) -> None:
         """Centre the selected node, zoomed so it and its neighbours are readable."""
-        if not self._selected:
+        name = self._session.selection if self._session is not None else ""
+        if not name:
             return
-        item = self._nodes[self._selected]
+        item = self._nodes[name]
         rect = item.sceneBoundingRect()
         port = self.viewport().rect()
         self.zoom_to(min(FOCUS_SCALE, port.width() / (3 * rect.width()),
@@ -367,7 +339,8 @@ class GraphView(QGraphicsView):
         pos = event.position().toPoint()
         if (pos - self._press_pos).manhattanLength() < QApplication.startDragDistance():
             node = self._node_at(pos)
-            self.select(node.name if node else "")
+            if self._session is not None:
+                self._session.select(node.name if node else "")
         self._press_pos = None
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:

@@ -72,7 +72,7 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- building the window
 
     def _build_widgets(self) -> None:
-        self.view = GraphView()
+        self.view = GraphView(self.session)  # first to follow the session: it draws first
         self.depth = QSpinBox(minimum=0, maximum=0, specialValueText="all")
         self.depth.setToolTip("Collapse blocks nested deeper than this (all: every operation)")
         self.search = QLineEdit(placeholderText="Find layer (name, path or type)…",
@@ -211,9 +211,6 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.session.subscribe("model", self._on_model_change)
         self.session.subscribe("diagram", self._on_diagram_change)
-        self.session.subscribe("selection", lambda name: self.view.select(name))
-        self.session.subscribe("search", lambda search: self.view.show_matches(search.matches))
-        self.view.sigNodeSelected.connect(self.session.select)
         self.worker.sigBusyChanged.connect(self._on_busy_change)
         self.models.sigBusy.connect(self.busy_text.setText)
         self.models.sigFailed.connect(self._on_load_failed)
@@ -295,10 +292,6 @@ class MainWindow(QMainWindow):
         self.summary.setToolTip(f"tracer: {totals[g.TRACER]}{note}")
 
     def _on_diagram_change(self, change: DiagramChange) -> None:
-        self.view.set_diagram(change.diagram.graph, change.diagram.layout,
-                              keep_view=change.keep_view)
-        if self.session.selection:
-            self.view.select(self.session.selection)
         if not change.keep_view:
             self._show_the_input_readably()
         self.depth.blockSignals(True)
@@ -319,7 +312,7 @@ class MainWindow(QMainWindow):
 
     def _select_and_centre(self, name: str) -> None:
         self.session.select(name)
-        self.view.select(name, centre=True)
+        self.view.centre_on(name)
 
     def _show_the_input_readably(self) -> None:
         """Long models fit the window only as an unreadable sliver: start at the input instead."""
@@ -379,7 +372,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{len(matches)} layers match “{text}”"
                                          if matches else f"No layer matches “{text}”", 4000)
         if found:
-            self.view.select(found, centre=True)
+            self.view.centre_on(found)
 
     def _on_search_text_change(self, text: str) -> None:
         if not text:

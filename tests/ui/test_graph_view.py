@@ -1,12 +1,11 @@
-"""The diagram view on ResNet-18: items match the layout, clicks and double-clicks signal,
-search, level of detail, export, keeping the view across collapses, heat-map colours."""
+"""The diagram view on ResNet-18: items match the layout, it follows the session (diagram,
+selection, search) and clicks select in it, double-clicks signal, level of detail, export,
+keeping the view across collapses, heat-map colours."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 
 import pytest
-import torch
-import torchvision
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QWheelEvent
 from PySide6.QtTest import QTest
@@ -14,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from cnnviz import analysis, diagram
 from cnnviz import graph as g
-from cnnviz.trace import trace_model
+from cnnviz.session import Diagram, DiagramView, LoadedModel, ModelRequest, Session
 from cnnviz.ui.diagram_style import CATEGORY_COLORS, EDGE_PEN, LABEL_LOD
 from cnnviz.ui.graph_view import MAX_SCALE, GraphView
 from cnnviz.ui.legend import Legend
@@ -23,11 +22,14 @@ from cnnviz.ui.node_item import NodeItem
 
 
 @pytest.fixture(scope="module")
-def full():
+def resnet18() -> LoadedModel:
+    return ModelRequest.of("resnet18").load()
+
+
+@pytest.fixture(scope="module")
+def full(resnet18):
     """ResNet-18's operation graph and its layout."""
-    graph = trace_model(torchvision.models.resnet18().eval(), torch.zeros(1, 3, 224, 224),
-                        "resnet18")
-    return graph, diagram.lay_out(graph)
+    return resnet18.graph, diagram.lay_out(resnet18.graph)
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +40,26 @@ def collapsed(full):
 
 
 @pytest.fixture
-def view(qtbot, full) -> GraphView:
-    view = GraphView()
+def state(resnet18) -> Session:
+    """A session on ResNet-18, its full diagram shown."""
+    state = Session()
+    state.set_model(resnet18)
+    return state
+
+
+@pytest.fixture
+def view(qtbot, state, full) -> GraphView:
+    view = GraphView(state)
     qtbot.addWidget(view)
     view.resize(400, 300)
     view.show()
-    view.set_diagram(*full)
+    show_diagram(state, *full)
     return view
+
+
+def show_diagram(state: Session, graph, layout, keep_view: bool = False) -> None:
+    """Put a laid-out graph of the session's model into the session, as the app does."""
+    assert state.set_diagram(Diagram(state.loaded, DiagramView(), graph, layout), keep_view)
 
 
 def _show(view: GraphView, name: str, scale: float = 2.0) -> QPoint:
@@ -69,25 +84,34 @@ def test_every_node_has_a_box_of_the_layout_size_at_its_position(view, full):
         assert view.node_scene_pos(name) == QPointF(box.x, box.y)
 
 
-def test_a_click_on_a_node_selects_it_and_one_on_the_background_clears(view, qtbot):
+def test_a_click_on_a_node_selects_it_and_one_on_the_background_clears(view, state, qtbot):
     pos = _show(view, "layer2_0_conv1")
     with qtbot.waitSignal(view.sigNodeHovered) as signal:
         QTest.mouseMove(view.viewport(), pos)
     assert signal.args == ["layer2_0_conv1"]
-    with qtbot.waitSignal(view.sigNodeSelected) as signal:
-        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
-    assert signal.args == ["layer2_0_conv1"]
-    assert view.selected() == "layer2_0_conv1"
-    assert view.node_item("layer2_0_conv1").is_selected()
-    with qtbot.waitSignal(view.sigNodeSelected) as signal:
-        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(3, 3))
-    assert signal.args == [""]
-    assert not view.node_item("layer2_0_conv1").is_selected()
+    selected: list[str] = []
+    state.subscribe("selection", selected.append)
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert selected == ["layer2_0_conv1"] == [state.selection]
+    assert [n for n in state.diagram.graph if view.node_item(n).is_selected()] == selected
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(3, 3))
+    assert selected[-1] == "" == state.selection
+    assert not any(view.node_item(n).is_selected() for n in state.diagram.graph)
 
 
-def test_double_clicks_toggle_collapsed_blocks_and_expanded_boxes(view, collapsed, qtbot):
+def test_the_selection_drawn_is_the_sessions(view, state, full, collapsed):
+    state.select("layer3_1_conv2")
+    assert view.node_item("layer3_1_conv2").is_selected()
+    state.select("fc")
+    assert view.node_item("fc").is_selected()
+    assert not view.node_item("layer3_1_conv2").is_selected()
+    show_diagram(state, *collapsed)  # fc is still drawn: still selected
+    assert [n for n in collapsed[0] if view.node_item(n).is_selected()] == ["fc"]
+
+
+def test_double_clicks_toggle_collapsed_blocks_and_expanded_boxes(view, state, collapsed, qtbot):
     graph, layout = collapsed
-    view.set_diagram(graph, layout)
+    show_diagram(state, graph, layout)
     pos = _show(view, "layer1.0")
     with qtbot.waitSignal(view.sigBlockToggled) as signal:
         QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
@@ -107,26 +131,28 @@ def test_double_clicks_toggle_collapsed_blocks_and_expanded_boxes(view, collapse
                           pos=view.mapFromScene(inside))
 
 
-def test_find_highlights_matches_top_to_bottom_and_next_match_cycles(view, full):
+def test_search_matches_are_highlighted_and_centred_on(view, state, full, collapsed):
     graph, layout = full
     expected = {name for name, attrs in graph.nodes(data=True)
                 if any("conv" in attrs[key].lower() for key in (g.NAME, g.QUALNAME,
                                                                 g.MODULE_TYPE))}
     view.zoom_to(4.0)
-    found = view.find("CONV")
+    found = state.find("CONV")
     assert set(found) == expected
-    assert [layout.nodes[n].y for n in found] == sorted(layout.nodes[n].y for n in found)
     assert all(view.node_item(n).is_matched() for n in found)
     assert not any(view.node_item(n).is_matched() for n in set(graph) - expected)
-    assert view.selected() == found[0]
+    assert view.node_item(found[0]).is_selected()
     for name in found[1:] + found[:2]:
-        assert view.next_match() == name
-        assert view.selected() == name
+        assert state.next_match() == name
+        view.centre_on(name)
+        assert view.node_item(name).is_selected()
         centre = _view_centre(view)
         assert abs(centre.x() - view.node_scene_pos(name).x()) < 1
         assert abs(centre.y() - view.node_scene_pos(name).y()) < 1
-    assert view.find("") == []
-    assert not any(item.is_matched() for item in map(view.node_item, graph))
+    show_diagram(state, *collapsed)  # the matches are found again in the new diagram
+    assert {n for n in collapsed[0] if view.node_item(n).is_matched()} == {"conv1"}
+    state.find("")
+    assert not any(view.node_item(n).is_matched() for n in collapsed[0])
 
 
 def test_skip_edges_are_drawn_differently(view, full):
@@ -182,21 +208,22 @@ def test_export_svg_writes_an_svg_document(view, tmp_path):
     assert "layer1.0.conv1" in text  # labels are drawn in the export
 
 
-def test_keep_view_keeps_the_zoom_and_the_selected_node_in_place(view, collapsed):
+def test_keep_view_keeps_the_zoom_and_the_selected_node_in_place(view, state, collapsed):
     _show(view, "layer2_0_conv1", 1.5)
-    view.select("layer2_0_conv1")
+    state.select("layer2_0_conv1")
     top = view.mapFromScene(view.node_item("layer2_0_conv1").sceneBoundingRect().center().x(),
                             view.node_item("layer2_0_conv1").sceneBoundingRect().top())
     transform = view.transform()
-    view.set_diagram(*collapsed, keep_view=True)
+    show_diagram(state, *collapsed, keep_view=True)
     assert view.transform() == transform
-    assert view.selected() == ""  # the node is now inside the collapsed block layer2.0
+    assert state.selection == ""  # the node is now inside the collapsed block layer2.0
+    assert not any(view.node_item(n).is_selected() for n in collapsed[0])
     block = view.node_item("layer2.0").sceneBoundingRect()
     assert (view.mapFromScene(block.center().x(), block.top()) - top).manhattanLength() <= 2
 
 
-def test_keep_view_keeps_a_toggled_block_where_it_was(view, collapsed, full, qtbot):
-    view.set_diagram(*collapsed)
+def test_keep_view_keeps_a_toggled_block_where_it_was(view, state, collapsed, full, qtbot):
+    show_diagram(state, *collapsed)
     pos = _show(view, "layer3.0", 1.0)
     block = view.node_item("layer3.0").sceneBoundingRect()
     top = view.mapFromScene(block.center().x(), block.top())
@@ -204,7 +231,7 @@ def test_keep_view_keeps_a_toggled_block_where_it_was(view, collapsed, full, qtb
         QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     expanded = analysis.collapse(full[0], depth=2, expanded=["layer3.0"])
     layout = diagram.lay_out(expanded)
-    view.set_diagram(expanded, layout, keep_view=True)
+    show_diagram(state, expanded, layout, keep_view=True)
     assert view.scale_factor() == 1.0
     box = next(c for c in layout.clusters if c.path == "layer3.0")
     assert (view.mapFromScene(box.x, box.y - box.height / 2) - top).manhattanLength() <= 2

@@ -16,15 +16,9 @@ from PySide6.QtTest import QTest
 from cnnviz import formatting
 from cnnviz import graph as g
 from cnnviz.ui.main_window import MainWindow
+from interaction import click_node
 
 TIMEOUT = 60_000
-
-
-def click_node(qtbot, window: MainWindow, name: str, double: bool = False) -> None:
-    window.view.centerOn(window.view.node_scene_pos(name))
-    point = window.view.mapFromScene(window.view.node_scene_pos(name))
-    click = QTest.mouseDClick if double else QTest.mouseClick
-    click(window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
 
 
 def test_the_window_opens_on_the_model_with_its_diagram(window) -> None:
@@ -38,7 +32,7 @@ def test_the_window_opens_on_the_model_with_its_diagram(window) -> None:
 
 
 def test_clicking_a_node_shows_the_cores_numbers(qtbot, window) -> None:
-    click_node(qtbot, window, "layer2_0_conv1")
+    click_node(window, "layer2_0_conv1")
     qtbot.waitUntil(lambda: window.session.selection == "layer2_0_conv1", timeout=5000)
     attrs = window.session.loaded.graph.nodes["layer2_0_conv1"]
     inspector = window.inspector
@@ -57,7 +51,7 @@ def test_depth_and_double_click_collapse_and_expand_blocks(qtbot, window) -> Non
     assert drawn.nodes["layer3.1"][g.CATEGORY] == g.Category.BLOCK
     transform = window.view.transform()
     with qtbot.waitSignal(window.sigDiagramShown, timeout=TIMEOUT):
-        click_node(qtbot, window, "layer3.1", double=True)
+        click_node(window, "layer3.1", double=True)
     drawn = window.session.diagram.graph
     assert "layer3.1" not in drawn and "layer3_1_conv2" in drawn and "layer3.0" in drawn
     assert window.view.transform() == transform  # the user's zoom survives

@@ -6,31 +6,16 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QImage
 
 from cnnviz import graph as g
 from cnnviz.ui.diagram_style import CATEGORY_COLORS
 from cnnviz.ui.jobs import JobKind
-from cnnviz.ui.main_window import MainWindow
 from cnnviz.ui.predictions import RANDOM_WEIGHTS_WARNING
+from interaction import drop
 
 TIMEOUT = 60_000
-
-
-def drop(window: MainWindow, *paths) -> QMimeData:
-    data = QMimeData()
-    data.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    position = QPointF(window.width() / 2, window.height() / 2)
-    enter = QDragEnterEvent(position.toPoint(), Qt.DropAction.CopyAction, data,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, enter)
-    assert enter.isAccepted()
-    event = QDropEvent(position, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, event)
-    return data  # keep the mime data alive while Qt uses it
 
 
 def striped_png(path, colour=(200, 30, 30)) -> str:
@@ -71,7 +56,6 @@ def test_feature_maps_equal_a_forward_hooks_output(qtbot, window) -> None:
         model(window.photo.photo.prepared.tensor)
     handle.remove()
     with qtbot.waitSignal(window.photo.sigMapsShown, timeout=TIMEOUT) as shown:
-        window.view.select("layer1_0_conv2")
         window.session.select("layer1_0_conv2")
     assert shown.args == ["layer1_0_conv2"]
     panel = window.photo.feature_maps

@@ -85,11 +85,11 @@ def test_a_broken_file_keeps_the_current_model(qtbot, window, folder) -> None:
 def test_the_watched_file_reloads_keeping_the_selection(qtbot, window, folder) -> None:
     path = folder / "net.py"
     open_file(qtbot, window, ModelRequest.of(f"{path}:Net", trust=True))
-    window.view.select("conv2")
+    window.session.select("conv2")
     with qtbot.waitSignal(window.sigDiagramShown, timeout=TIMEOUT):
         path.write_text(NET.replace("self.fc = nn.Linear(16, 10)",
                                     "self.fc = nn.Linear(16, 7)"))
-    assert window.session.selection == "conv2" == window.view.selected()
+    assert window.session.selection == "conv2" and window.view.node_item("conv2").is_selected()
     assert window.session.loaded.graph.nodes["fc"][g.OUT_SHAPE] == (1, 7)
     with qtbot.waitSignal(window.sigLoadFailed, timeout=TIMEOUT):  # a typo while editing
         path.write_text(NET + "\n  )\n")
@@ -102,7 +102,7 @@ def test_the_watched_file_reloads_keeping_the_selection(qtbot, window, folder) -
 def test_the_users_files_are_never_written(qtbot, window, folder) -> None:
     before = listing(folder)
     open_file(qtbot, window, ModelRequest.of(f"{folder / 'net.py'}:Net", trust=True))
-    window.view.select("conv1")
+    window.session.select("conv1")
     qtbot.waitUntil(lambda: not window.worker.is_busy(), timeout=TIMEOUT)
     assert listing(folder) == before  # no __pycache__, nothing changed
 
@@ -156,7 +156,7 @@ def test_a_burst_of_requests_ends_with_the_last_ones_results(qtbot, window, tmp_
             last_photo = rng.choice(samples)
             window.photo.open(last_photo)
         elif window.session.diagram is not None:
-            window.view.select(rng.choice(list(window.session.diagram.graph)))
+            window.session.select(rng.choice(list(window.session.diagram.graph)))
         qtbot.wait(rng.choice([0, 5, 20]))
     qtbot.waitUntil(lambda: not window.worker.is_busy() and window.photo.photo is not None
                     and window.session.loaded.spec.name == last_model, timeout=TIMEOUT)
