@@ -33,11 +33,9 @@ from cnnviz.layout import (
     EdgePath,
     Layout,
     NodeBox,
-    count_crossings,
-    edges_through_boxes,
     layout_graph,
-    overlapping_boxes,
 )
+from cnnviz.layout.quality import count_crossings, edges_through_boxes, overlapping_boxes
 
 CLASSICS = ["alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "densenet121",
             "densenet201"]

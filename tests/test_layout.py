@@ -15,16 +15,8 @@ import sys
 import networkx as nx
 import pytest
 
-from cnnviz.layout import (
-    EdgePath,
-    Layout,
-    NodeBox,
-    count_crossings,
-    edges_through_boxes,
-    layout_graph,
-    node_size,
-    overlapping_boxes,
-)
+from cnnviz.layout import EdgePath, Layout, NodeBox, layout_graph, node_size
+from cnnviz.layout.quality import count_crossings, edges_through_boxes, overlapping_boxes
 
 Hierarchy = tuple[tuple[str, str], ...]
 
