@@ -18,8 +18,9 @@ def network_simplex(count: int, tails: list[int], heads: list[int], minlens: lis
 
     Assumes: count ≥ 1; the constraint graph (an edge tail → head per constraint) is acyclic
     and connected when directions are ignored; weights are ≥ 0 (so the optimum is finite).
-    Leaves: every constraint met, the objective at its minimum; x is fixed only up to a common
-    shift, and the one returned is not normalised.
+    Leaves: every constraint met and, unless the limit of 20·count + 100 pivots stops it
+    first, the objective at its minimum; x is fixed only up to a common shift, and the one
+    returned is not normalised.
     """
     return _NetworkSimplex(count, tails, heads, minlens, weights).solve()
 
