@@ -15,7 +15,7 @@ def rank_nodes(count: int, edges: list[tuple[int, int]]) -> list[int]:
 
     Assumes: ``count`` ≥ 1 and the edges form a directed acyclic graph.
     Leaves: rank[v] > rank[u] for every edge (u, v), and every rank from 0 to the largest
-    holds at least one node.
+    holds at least one node (a longest path keeps a node on each: none of its nodes moves).
     """
     succ, pred = _adjacency(count, edges)
     topo = topological_order(count, succ)
@@ -23,8 +23,7 @@ def rank_nodes(count: int, edges: list[tuple[int, int]]) -> list[int]:
     for v in reversed(topo):
         if len(succ[v]) > len(pred[v]):
             rank[v] = max(rank[v], min(rank[w] for w in succ[v]) - 1)
-    dense = {r: i for i, r in enumerate(sorted(set(rank)))}  # no empty ranks
-    return [dense[r] for r in rank]
+    return rank
 
 
 def longest_paths(count: int, edges: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
