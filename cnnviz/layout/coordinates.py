@@ -48,10 +48,11 @@ def x_coordinates(graph: LayeredGraph, clusters: Clusters, ordering: Ordering,
 
     Assumes: the ordered layered graph of these ``edges`` (the graph's, between nodes), each
     item's half width (0 for a dummy point).
-    Leaves: on every rank the items and cluster borders in their order, neighbours at least
-    their widths plus a gap apart (NODE_GAP between nodes, EDGE_GAP next to a dummy point,
-    CLUSTER_PAD inside a box's border, CLUSTER_GAP outside it); each block at one x; the
-    weighted horizontal length of the links between items as small as that allows.
+    Leaves: every rank's items in their order, neighbours at least their half widths plus a
+    gap apart: NODE_GAP between two nodes, EDGE_GAP next to a dummy point, and where cluster
+    borders lie between them CLUSTER_PAD inside each border and CLUSTER_GAP outside it; each
+    block at one x; the weighted horizontal length of the links between items as small as
+    that allows.
     """
     block = _align(graph, clusters, ordering, *longest_paths(graph.node_count, edges))
     block_count = max(block) + 1

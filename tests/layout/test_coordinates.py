@@ -1,8 +1,26 @@
-"""x coordinates: chains aligned into straight columns, branches side by side."""
+"""Coordinates: chains aligned into straight columns, branches side by side, neighbours apart,
+rows with room for cluster boxes."""
 from __future__ import annotations
+
+import random
 
 import networkx as nx
 import pytest
+from layout_checks import layered
+from synthetic_models import random_model
+
+from cnnviz.layout.clusters import build_clusters
+from cnnviz.layout.coordinates import rank_rows, x_coordinates
+from cnnviz.layout.geometry import (
+    CLUSTER_GAP,
+    CLUSTER_LABEL_HEIGHT,
+    CLUSTER_PAD,
+    EDGE_GAP,
+    MARGIN,
+    NODE_GAP,
+    RANK_GAP,
+)
+from cnnviz.layout.ordering import order_ranks
 
 
 @pytest.mark.parametrize("name", ["alexnet", "vgg16"])
@@ -64,3 +82,37 @@ def test_inception_branches_side_by_side(layouts):
             assert len({round(layout.nodes[n].x, 6) for n in branch}) == 1, "straight branch"
             for n in branch:
                 assert layout.nodes[fork].y < layout.nodes[n].y < layout.nodes[concat].y
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_neighbours_are_their_widths_and_a_gap_apart(seed):
+    _, edges, clusters, graph = layered(random_model(seed))
+    ordering = order_ranks(graph, clusters)
+    rng = random.Random(seed)
+    half = [0.0 if graph.is_dummy(item) else rng.uniform(20, 120)
+            for item in range(len(graph.rank))]
+    x = x_coordinates(graph, clusters, ordering, half, edges)
+    borders = 0
+    for order in ordering.order:
+        for a, b in zip(order, order[1:]):
+            if graph.piece[a] != graph.piece[b]:  # a box's border between them, or more
+                gap = CLUSTER_PAD + CLUSTER_GAP
+                borders += 1
+            else:
+                gap = EDGE_GAP if graph.is_dummy(a) or graph.is_dummy(b) else NODE_GAP
+            assert x[b] - x[a] >= half[a] + gap + half[b] - 1e-9
+    assert borders
+
+
+def test_rows_leave_room_for_cluster_boxes():
+    # m holds nodes 1 and 2: room for its label above rank 1 and its padding below rank 2.
+    block = (("m", "Block"),)
+    rank = [0, 1, 2, 3]
+    clusters = build_clusters([(), block, block, ()], rank, [(0, 1), (1, 2), (2, 3)], [])
+    rows = rank_rows(rank, [(140.0, 36.0), (80.0, 50.0), (200.0, 20.0), (60.0, 36.0)], clusters)
+    tops = [MARGIN]
+    tops.append(tops[-1] + 36 + RANK_GAP + CLUSTER_PAD + CLUSTER_LABEL_HEIGHT)
+    tops.append(tops[-1] + 50 + RANK_GAP)
+    tops.append(tops[-1] + 20 + CLUSTER_PAD + RANK_GAP)
+    assert rows.top == tops
+    assert rows.bottom == [top + height for top, height in zip(tops, [36, 50, 20, 36])]
