@@ -79,7 +79,8 @@ def split_long_edges(edges: list[tuple[int, int]], rank: list[int], rails: list[
     Leaves: every route going down one rank per step; a long edge's dummy point on rank r in
     the deepest piece covering r that encloses one of its ends, a rail's points in the
     innermost piece that encloses all its targets and covers all its ranks; dummy points
-    numbered edge by edge (the edges off rails, in edge order), then rail by rail.
+    numbered edge by edge (the edges off rails, in edge order), then rail by rail; every
+    piece holding an item (its own or an inner piece's) on each rank it covers.
     """
     pieces = clusters.pieces
     item_rank, node, piece = list(rank), list(range(len(rank))), list(clusters.node_piece)

@@ -30,10 +30,12 @@ class Ordering:
 def order_ranks(graph: LayeredGraph, clusters: Clusters) -> Ordering:
     """Order every rank.
 
-    Assumes: a layered graph whose items lie in the pieces of ``clusters``.
-    Leaves: on every rank, the items of each piece contiguous, and two sibling pieces that
-    share several ranks in the same left-to-right order on all of them; ``pos`` and
-    ``segment_start`` agree with ``order``. Deterministic: ties go to the earlier order.
+    Assumes: a layered graph whose items lie in the pieces of ``clusters``, every piece
+    holding an item (its own or an inner piece's) on each rank it covers.
+    Leaves: of the orders tried, the one with the fewest crossings between adjacent ranks
+    (an edge through a rail counted per edge); on every rank the items of each piece
+    contiguous, and two sibling pieces in the same left-to-right order on all the ranks they
+    share; ``pos`` and ``segment_start`` agreeing with ``order``. Ties keep the order before.
     """
     return _Orderer(graph, clusters).run()
 

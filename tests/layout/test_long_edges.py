@@ -1,6 +1,10 @@
 """Long edges and rails: dummy points on the ranks an edge crosses, dense webs on one rail."""
 from __future__ import annotations
 
+import pytest
+from layout_checks import layered
+from synthetic_models import SYNTHETIC_MODELS, random_model
+
 from cnnviz.layout.clusters import build_clusters
 from cnnviz.layout.long_edges import find_rails, split_long_edges
 
@@ -56,3 +60,14 @@ def test_dummy_points_lie_in_the_deepest_cluster_of_an_end():
     graph = split_long_edges(edges, rank, [], clusters)
     assert graph.ancestors[graph.routes[3][1]] == [1, 0]  # 0 → 2 enters m to reach 2
     assert [graph.ancestors[item] for item in graph.routes[4][1:-1]] == [[0], [0]]  # passes m
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_piece_holds_an_item_on_each_rank_it_covers(seed):
+    _, _, clusters, graph = layered(random_model(seed) if seed else SYNTHETIC_MODELS["densenet121"]())
+    held = {(piece, graph.rank[item]) for item in range(len(graph.rank))
+            for piece in graph.ancestors[item]}
+    for p, piece in enumerate(clusters.pieces):
+        assert all((p, r) in held for r in range(piece.start, piece.end + 1)), piece.key
+    assert all(len(route) == graph.rank[route[-1]] - graph.rank[route[0]] + 1
+               for route in graph.routes)
