@@ -5,7 +5,7 @@ edges through other nodes' boxes and total edge length, then the same graph laid
 ``dot`` (same box sizes, fixed; no clusters, which leaves dot more freedom) with its time and
 the same measures computed on its splines, and the ratios. Graphs come from the real tracer
 when torch and ``cnnviz.trace`` are available, else from the synthetic builders of
-``tests/test_layout.py``; ``dot`` is skipped when it is not installed.
+``tests/layout/synthetic_models.py``; ``dot`` is skipped when it is not installed.
 
 Run: ``.venv/bin/python bench/layout_quality.py [--synthetic] [--no-dot] [--dot-timeout S]
 [--dot-nslimit N] [MODEL ...]``. dot 2.43 needs about a minute for DenseNet-121 and far longer
@@ -33,11 +33,9 @@ from cnnviz.layout import (
     EdgePath,
     Layout,
     NodeBox,
-    count_crossings,
-    edges_through_boxes,
     layout_graph,
-    overlapping_boxes,
 )
+from cnnviz.layout.quality import count_crossings, edges_through_boxes, overlapping_boxes
 
 CLASSICS = ["alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "densenet121",
             "densenet201"]
@@ -63,8 +61,8 @@ def real_graph(name: str) -> nx.DiGraph | None:
 
 def synthetic_graph(name: str) -> nx.DiGraph:
     """The synthetic look-alike from the layout tests."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from test_layout import SYNTHETIC_MODELS
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "layout"))
+    from synthetic_models import SYNTHETIC_MODELS
 
     return SYNTHETIC_MODELS[name]()
 

@@ -1,14 +1,23 @@
-"""The core never imports Qt; the views never import torch (DESIGN.md's split)."""
+"""The core (the layout package included) never imports Qt; the views and the layout never
+import torch (DESIGN.md's split); the application never loads the layout quality measures."""
 from __future__ import annotations
 
 import ast
+import os
 import pathlib
 import subprocess
 import sys
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "cnnviz"
-CORE = sorted(p for p in PACKAGE.glob("*.py") if p.name != "__main__.py")
+LAYOUT = sorted((PACKAGE / "layout").glob("*.py"))
+CORE = sorted(p for p in PACKAGE.glob("*.py") if p.name != "__main__.py") + LAYOUT
 VIEWS = sorted((PACKAGE / "ui").glob("*.py"))
+
+
+def module_name(path: pathlib.Path) -> str:
+    """``cnnviz.layout.ranks`` for cnnviz/layout/ranks.py, ``cnnviz.layout`` for its __init__."""
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def imported_modules(path: pathlib.Path) -> set[str]:
@@ -23,7 +32,7 @@ def imported_modules(path: pathlib.Path) -> set[str]:
 
 
 def test_core_modules_import_without_loading_qt() -> None:
-    modules = ", ".join(f"cnnviz.{p.stem}" for p in CORE if p.stem != "__init__")
+    modules = ", ".join(module_name(p) for p in CORE)
     code = (f"import sys, importlib\nfor m in '{modules}'.split(', '): importlib.import_module(m)\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -39,3 +48,17 @@ def test_core_files_do_not_import_qt() -> None:
 def test_views_do_not_import_torch() -> None:
     for path in VIEWS:
         assert "torch" not in imported_modules(path), path.name
+
+
+def test_layout_does_not_import_torch() -> None:
+    assert [p.name for p in LAYOUT if "torch" in imported_modules(p)] == []
+
+
+def test_application_never_imports_the_layout_quality_measures() -> None:
+    code = ("import sys, cnnviz.ui.main_window, cnnviz.cli, cnnviz.layout\n"
+            "print('cnnviz.layout.quality' in sys.modules)")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -1,0 +1,94 @@
+"""Layered (Sugiyama-style) layout of a model graph, drawn top to bottom.
+
+:func:`layout_graph` is a pipeline of the phases of dagre and Graphviz ``dot``, a module
+each; every phase is a function of the results of the phases before it:
+
+1. ``ranks``: a row per node: longest path from the inputs, then nodes with more outputs
+   than inputs move down next to their consumers.
+2. ``long_edges``: which dense webs of long edges share a *rail*; once the clusters are
+   known, a dummy point on every rank a long edge crosses.
+3. ``clusters``: the ``hierarchy`` attribute as nested boxes (``layer2.1 · Bottleneck``),
+   each over a contiguous range of ranks; at the end, the boxes around their contents.
+4. ``ordering``: the order within each rank, with few crossings, clusters kept contiguous.
+5. ``coordinates``: x from a linear program solved exactly by ``network_simplex``, y by rows.
+6. ``routing``: every edge's polyline, vertical through rows and curved between them.
+
+``geometry`` holds the result types and the spacing. Qt-free, torch-free and deterministic:
+nothing depends on hash order. The quality measures are in :mod:`cnnviz.layout.quality`,
+which only the tests and ``bench/`` import.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import networkx as nx
+
+from cnnviz.graph import HIERARCHY
+from cnnviz.layout.clusters import Hierarchy, build_clusters, cluster_boxes
+from cnnviz.layout.coordinates import node_boxes, rank_rows, x_coordinates
+from cnnviz.layout.geometry import (
+    CHAR_WIDTH,
+    CLUSTER_LABEL_HEIGHT,
+    CLUSTER_PAD,
+    DEFAULT_NODE_SIZE,
+    LINE_HEIGHT,
+    NODE_GAP,
+    RANK_GAP,
+    TEXT_PADDING,
+    ClusterBox,
+    EdgePath,
+    Layout,
+    NodeBox,
+    node_size,
+    normalised,
+)
+from cnnviz.layout.long_edges import find_rails, split_long_edges
+from cnnviz.layout.ordering import order_ranks
+from cnnviz.layout.ranks import rank_nodes
+from cnnviz.layout.routing import route_edges
+
+__all__ = [
+    "CHAR_WIDTH", "CLUSTER_LABEL_HEIGHT", "CLUSTER_PAD", "DEFAULT_NODE_SIZE", "LINE_HEIGHT",
+    "NODE_GAP", "RANK_GAP", "TEXT_PADDING", "ClusterBox", "EdgePath", "Layout", "NodeBox",
+    "layout_graph", "node_size",
+]
+
+
+def layout_graph(
+    graph: nx.DiGraph,
+    sizes: dict[str, tuple[float, float]] | None = None,
+    clusters: bool = True,
+) -> Layout:
+    """Lay out a DAG top to bottom; ``sizes`` maps node → (width, height), default 140×36.
+
+    With ``clusters`` the nodes' ``hierarchy`` attributes become nested boxes.
+    """
+    if not nx.is_directed_acyclic_graph(graph):
+        raise ValueError("layout_graph needs a directed acyclic graph")
+    names = list(graph.nodes)
+    if not names:
+        return Layout({}, [], [], 0.0, 0.0)
+    sizes = sizes or {}
+    box_sizes = [tuple(map(float, sizes.get(name, DEFAULT_NODE_SIZE))) for name in names]
+    index = {name: i for i, name in enumerate(names)}
+    edges = [(index[u], index[v]) for u, v in graph.edges]
+    hierarchies = ([_hierarchy_key(graph.nodes[name].get(HIERARCHY)) for name in names]
+                   if clusters else [()] * len(names))
+
+    rank = rank_nodes(len(names), edges)
+    rails = find_rails(edges, rank)
+    nesting = build_clusters(hierarchies, rank, edges, rails)
+    layered = split_long_edges(edges, rank, rails, nesting)
+    ordering = order_ranks(layered, nesting)
+    half_width = [0.0 if v < 0 else box_sizes[v][0] / 2 for v in layered.node]
+    x = x_coordinates(layered, nesting, ordering, half_width, edges)
+    rows = rank_rows(rank, box_sizes, nesting)
+    boxes = node_boxes(names, box_sizes, rank, x, rows)
+    paths = route_edges(layered, ordering.pos, x, rows, boxes)
+    frames = cluster_boxes(nesting, layered.piece, x, half_width, rows.top, rows.bottom)
+    return normalised({box.name: box for box in boxes}, paths, frames)
+
+
+def _hierarchy_key(hierarchy: Iterable[tuple[str, str]] | None) -> Hierarchy:
+    """The hierarchy attribute as a hashable tuple of (path, type) pairs."""
+    return tuple((str(path), str(kind)) for path, kind in (hierarchy or ()))

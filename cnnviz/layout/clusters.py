@@ -1,0 +1,145 @@
+"""Phase 3, clusters: the ``hierarchy`` of enclosing modules as nested boxes over ranks, and
+the boxes' geometry once the items are placed.
+
+A cluster (a hierarchy prefix such as ``layer2`` › ``layer2.1``) covers the ranks of its members
+and of the edges between them. Where that range has a gap the cluster is cut into several
+*pieces*, one box each, so every box spans a contiguous range of ranks.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from cnnviz.layout.geometry import CLUSTER_LABEL_HEIGHT, CLUSTER_PAD, ClusterBox
+
+Hierarchy = tuple[tuple[str, str], ...]  # (module path, module type), outermost first
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A cluster box: a hierarchy prefix over the ranks start..end."""
+
+    key: Hierarchy
+    start: int
+    end: int
+    parent: int  # -1 for the root
+    depth: int  # 0 outermost, -1 for the root
+    children: tuple[int, ...]
+
+    def covers(self, rank: int) -> bool:
+        return self.start <= rank <= self.end
+
+
+@dataclass(frozen=True)
+class Clusters:
+    """The pieces (0 is the root, which covers every rank; a parent comes before its
+    children), each node's innermost piece, and how far each piece's box reaches above the
+    top of its first rank's row and below the bottom of its last (padding, label, inner boxes).
+    """
+
+    pieces: list[Piece]
+    node_piece: list[int]
+    top_reach: list[float]
+    bottom_reach: list[float]
+
+    def chain(self, piece: int) -> list[int]:
+        """The piece and its ancestors, innermost first, the root last."""
+        chain = []
+        while piece >= 0:
+            chain.append(piece)
+            piece = self.pieces[piece].parent
+        return chain
+
+
+def build_clusters(hierarchies: list[Hierarchy], rank: list[int],
+                   edges: list[tuple[int, int]], rails: list[list[int]]) -> Clusters:
+    """The pieces of every cluster.
+
+    Assumes: ``hierarchies[v]`` and ``rank[v]`` for every node v (an empty hierarchy: no
+    cluster); rank[v] > rank[u] for every edge (u, v). An edge makes the clusters common to
+    its ends cover its ranks, unless it is on one of the ``rails`` (indices into ``edges``),
+    which are placed by themselves.
+    Leaves: each node inside the piece of every prefix of its hierarchy that covers its rank;
+    a child piece's ranks within its parent's; pieces of one cluster on disjoint rank ranges.
+    """
+    spans: dict[Hierarchy, list[tuple[int, int]]] = {}
+    for node, hierarchy in enumerate(hierarchies):
+        for k in range(1, len(hierarchy) + 1):
+            spans.setdefault(hierarchy[:k], []).append((rank[node], rank[node]))
+    on_rail = {e for rail in rails for e in rail}
+    for u, v in (edge for e, edge in enumerate(edges) if e not in on_rail):
+        hu, hv = hierarchies[u], hierarchies[v]
+        common = 0
+        while common < min(len(hu), len(hv)) and hu[common] == hv[common]:
+            common += 1
+        for k in range(1, common + 1):
+            spans[hu[:k]].append((rank[u], rank[v]))
+    found: list[tuple[Hierarchy, int, int, int]] = [((), 0, max(rank), -1)]
+    by_key: dict[Hierarchy, list[int]] = {(): [0]}
+    for key in sorted(spans, key=len):
+        parent_pieces = by_key[key[:-1]]
+        for start, end in _merged_intervals(spans[key]):
+            parent = next(p for p in parent_pieces if found[p][1] <= start <= found[p][2])
+            found.append((key, start, end, parent))
+            by_key.setdefault(key, []).append(len(found) - 1)
+    children: list[list[int]] = [[] for _ in found]
+    for p, (*_, parent) in enumerate(found[1:], start=1):
+        children[parent].append(p)
+    pieces = [Piece(key, start, end, parent, len(key) - 1, tuple(kids))
+              for (key, start, end, parent), kids in zip(found, children)]
+    node_piece = [next(p for p in by_key[hierarchy] if pieces[p].covers(rank[node]))
+                  for node, hierarchy in enumerate(hierarchies)]
+    return Clusters(pieces, node_piece, *_reaches(pieces))
+
+
+def _merged_intervals(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Union of closed integer intervals; touching intervals merge."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(s, e) for s, e in merged]
+
+
+def _reaches(pieces: list[Piece]) -> tuple[list[float], list[float]]:
+    """How far each piece's box reaches above its first row and below its last."""
+    top = [0.0] * len(pieces)
+    bottom = [0.0] * len(pieces)
+    for p in range(len(pieces) - 1, 0, -1):  # children come after their parents
+        piece = pieces[p]
+        top[p] = CLUSTER_PAD + CLUSTER_LABEL_HEIGHT + max(
+            (top[k] for k in piece.children if pieces[k].start == piece.start), default=0.0)
+        bottom[p] = CLUSTER_PAD + max(
+            (bottom[k] for k in piece.children if pieces[k].end == piece.end), default=0.0)
+    return top, bottom
+
+
+def cluster_boxes(clusters: Clusters, item_piece: list[int], x: list[float],
+                  half_width: list[float], row_top: list[float],
+                  row_bottom: list[float]) -> list[ClusterBox]:
+    """A box per piece but the root, around its items and inner boxes.
+
+    Assumes: every item (node or dummy point) has its innermost piece, centre x and half
+    width; ``row_top`` and ``row_bottom`` leave room for each box's reach (see
+    :class:`Clusters`). Leaves: boxes in piece order, each padded around its contents.
+    """
+    pieces = clusters.pieces
+    extent = [[math.inf, -math.inf] for _ in pieces]
+    for piece, centre, half in zip(item_piece, x, half_width):
+        extent[piece][0] = min(extent[piece][0], centre - half - CLUSTER_PAD)
+        extent[piece][1] = max(extent[piece][1], centre + half + CLUSTER_PAD)
+    for p in range(len(pieces) - 1, 0, -1):
+        parent = pieces[p].parent
+        extent[parent][0] = min(extent[parent][0], extent[p][0] - CLUSTER_PAD)
+        extent[parent][1] = max(extent[parent][1], extent[p][1] + CLUSTER_PAD)
+    boxes = []
+    for p, piece in enumerate(pieces[1:], start=1):
+        path, kind = piece.key[-1]
+        top = row_top[piece.start] - clusters.top_reach[p]
+        bottom = row_bottom[piece.end] + clusters.bottom_reach[p]
+        low, high = extent[p]
+        boxes.append(ClusterBox(path, f"{path} · {kind}", (low + high) / 2,
+                                (top + bottom) / 2, high - low, bottom - top, piece.depth))
+    return boxes

@@ -1,0 +1,143 @@
+"""Phase 2, long edges and rails: the layered graph, in which every edge joins adjacent ranks.
+
+An edge spanning several ranks gets a dummy point on each rank it crosses, so it is routed
+around the nodes and blocks it bypasses. Where long edges form a dense bipartite web (DenseNet:
+every layer's output feeds every later concatenation) they share one *rail*: a single column
+of dummy points that the sources write into and the targets read from. Each edge still gets
+its own route, which follows the rail.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cnnviz.layout.clusters import Clusters
+
+
+@dataclass(frozen=True)
+class LayeredGraph:
+    """Items on ranks: the nodes first (item i is node i), then the dummy points.
+
+    ``up[i]`` and ``down[i]`` map each neighbour of item i on the rank above or below to the
+    number of edges drawn between them; ``routes[e]`` lists the items edge e passes through,
+    its two end nodes included; ``ancestors[i]`` is the chain of pieces holding item i,
+    innermost first.
+    """
+
+    node_count: int
+    rank_count: int
+    rank: list[int]
+    node: list[int]  # the node an item is, -1 for a dummy point
+    piece: list[int]
+    ancestors: list[list[int]]
+    up: list[dict[int, int]]
+    down: list[dict[int, int]]
+    routes: list[list[int]]
+
+    def is_dummy(self, item: int) -> bool:
+        return self.node[item] < 0
+
+
+def find_rails(edges: list[tuple[int, int]], rank: list[int]) -> list[list[int]]:
+    """Groups of long edges (indices into ``edges``) that share a rail.
+
+    Assumes: rank[v] > rank[u] for every edge (u, v).
+    Leaves: disjoint groups of edges spanning two ranks or more. Long edges are grouped by
+    shared sources and shared targets; a group whose bipartite source/target graph has a
+    cycle (as many edges as endpoints, or more) is a dense web that routing edge by edge
+    would turn into a tangle, so it gets a rail.
+    """
+    parent: dict[tuple[str, int], tuple[str, int]] = {}
+
+    def find(key: tuple[str, int]) -> tuple[str, int]:
+        parent.setdefault(key, key)
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    long_edges = [e for e, (u, v) in enumerate(edges) if rank[v] - rank[u] >= 2]
+    for e in long_edges:
+        u, v = edges[e]
+        parent[find(("s", u))] = find(("t", v))
+    groups: dict[tuple[str, int], list[int]] = {}
+    for e in long_edges:
+        groups.setdefault(find(("s", edges[e][0])), []).append(e)
+    rails = []
+    for members in groups.values():
+        endpoints = {("s", edges[e][0]) for e in members} | {("t", edges[e][1]) for e in members}
+        if len(members) >= len(endpoints):
+            rails.append(members)
+    return rails
+
+
+def split_long_edges(edges: list[tuple[int, int]], rank: list[int], rails: list[list[int]],
+                     clusters: Clusters) -> LayeredGraph:
+    """The layered graph: a dummy point per rank crossed by a long edge, one column per rail.
+
+    Assumes: rank[v] > rank[u] for every edge (u, v); ``rails`` from :func:`find_rails`;
+    ``clusters`` built on these ranks without the rail edges.
+    Leaves: every route going down one rank per step; a long edge's dummy point on rank r in
+    the deepest piece covering r that encloses one of its ends, a rail's points in the
+    innermost piece that encloses all its targets and covers all its ranks; dummy points
+    numbered edge by edge (the edges off rails, in edge order), then rail by rail; every
+    piece holding an item (its own or an inner piece's) on each rank it covers.
+    """
+    pieces = clusters.pieces
+    item_rank, node, piece = list(rank), list(range(len(rank))), list(clusters.node_piece)
+
+    def add_dummy(r: int, in_piece: int) -> int:
+        item_rank.append(r)
+        node.append(-1)
+        piece.append(in_piece)
+        return len(item_rank) - 1
+
+    on_rail = {e for rail in rails for e in rail}
+    routes: list[list[int]] = [[] for _ in edges]
+    for e, (u, v) in enumerate(edges):
+        if e not in on_rail:
+            chains = [clusters.chain(piece[u]), clusters.chain(piece[v])]
+            routes[e] = [u] + [add_dummy(r, _deepest_covering(clusters, chains, r))
+                               for r in range(rank[u] + 1, rank[v])] + [v]
+    for rail in rails:
+        spans = [(rank[edges[e][0]] + 1, rank[edges[e][1]] - 1) for e in rail]
+        first, last = min(s for s, _ in spans), max(t for _, t in spans)
+        holder = _common_piece(clusters, [piece[edges[e][1]] for e in rail])
+        while not (pieces[holder].covers(first) and pieces[holder].covers(last)):
+            holder = pieces[holder].parent
+        points: dict[int, int] = {}
+        for s, t in spans:
+            for r in range(s, t + 1):
+                if r not in points:
+                    points[r] = add_dummy(r, holder)
+        for e, (s, t) in zip(rail, spans):
+            u, v = edges[e]
+            routes[e] = [u] + [points[r] for r in range(s, t + 1)] + [v]
+    up: list[dict[int, int]] = [{} for _ in item_rank]
+    down: list[dict[int, int]] = [{} for _ in item_rank]
+    for route in routes:
+        for a, b in zip(route, route[1:]):
+            down[a][b] = down[a].get(b, 0) + 1
+            up[b][a] = up[b].get(a, 0) + 1
+    ancestors = [clusters.chain(p) for p in piece]
+    return LayeredGraph(len(rank), max(rank) + 1, item_rank, node, piece, ancestors, up, down,
+                        routes)
+
+
+def _deepest_covering(clusters: Clusters, chains: list[list[int]], rank: int) -> int:
+    """The deepest piece at ``rank`` among those covering it in the given chains."""
+    pieces = clusters.pieces
+    best = 0
+    for chain in chains:
+        covering = next(p for p in chain if pieces[p].covers(rank))
+        if pieces[covering].depth > pieces[best].depth:
+            best = covering
+    return best
+
+
+def _common_piece(clusters: Clusters, pieces: list[int]) -> int:
+    """The innermost piece containing all the given pieces."""
+    common = clusters.chain(pieces[0])
+    for piece in pieces[1:]:
+        chain = set(clusters.chain(piece))
+        common = [p for p in common if p in chain]
+    return common[0]

@@ -1,0 +1,108 @@
+"""Independent checks of a layout, shared by the layout tests (assertions rewritten by pytest:
+see conftest.py), and the first phases run one by one."""
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import pytest
+
+from cnnviz.layout import Layout
+from cnnviz.layout.clusters import Clusters, build_clusters
+from cnnviz.layout.long_edges import LayeredGraph, find_rails, split_long_edges
+from cnnviz.layout.quality import edges_through_boxes, overlapping_boxes
+from cnnviz.layout.ranks import rank_nodes
+
+
+def naive_crossings(graph: nx.DiGraph) -> int:
+    """Crossings of the plain layering: longest-path ranks, a dummy per rank of a long edge,
+    each rank in insertion order (nodes, then dummies in edge order)."""
+    rank: dict[str, int] = {}
+    for node in nx.topological_sort(graph):
+        rank[node] = max((rank[p] + 1 for p in graph.predecessors(node)), default=0)
+    layers: dict[int, list] = {}
+    for node in graph.nodes:
+        layers.setdefault(rank[node], []).append(node)
+    links: dict[int, list] = {}  # rank r -> (upper item, lower item) between r and r + 1
+    for u, v in graph.edges:
+        chain = [u] + [(u, v, r) for r in range(rank[u] + 1, rank[v])] + [v]
+        for r, (a, b) in enumerate(zip(chain, chain[1:]), start=rank[u]):
+            if r + 1 < rank[v]:
+                layers[r + 1].append(b)
+            links.setdefault(r, []).append((a, b))
+    position = {item: i for layer in layers.values() for i, item in enumerate(layer)}
+    total = 0
+    for pairs in links.values():
+        ordered = sorted((position[a], position[b]) for a, b in pairs)
+        for (a1, b1), (a2, b2) in itertools.combinations(ordered, 2):
+            total += a1 < a2 and b1 > b2
+    return total
+
+
+def assert_well_formed(graph: nx.DiGraph, layout: Layout) -> None:
+    """Every property the layout promises, measured on the result."""
+    assert set(layout.nodes) == set(graph.nodes)
+    assert sorted((e.source, e.target) for e in layout.edges) == sorted(graph.edges)
+    assert overlapping_boxes(layout) == []
+    assert edges_through_boxes(layout) == []
+    for edge in layout.edges:
+        source, target = layout.nodes[edge.source], layout.nodes[edge.target]
+        (x0, y0), (x1, y1) = edge.points[0], edge.points[-1]
+        assert y0 == pytest.approx(source.y + source.height / 2)
+        assert source.x - source.width / 2 <= x0 <= source.x + source.width / 2
+        assert y1 == pytest.approx(target.y - target.height / 2)
+        assert target.x - target.width / 2 <= x1 <= target.x + target.width / 2
+        ys = [y for _, y in edge.points]
+        assert all(a <= b + 1e-9 for a, b in zip(ys, ys[1:])), f"{edge} goes up"
+    for box in layout.nodes.values():
+        assert 0 <= box.x - box.width / 2 and box.x + box.width / 2 <= layout.width
+        assert 0 <= box.y - box.height / 2 and box.y + box.height / 2 <= layout.height
+    assert_clusters_well_formed(graph, layout)
+
+
+def _inside(inner, outer, slack: float = 1e-6) -> bool:
+    return (outer.x - outer.width / 2 - slack <= inner.x - inner.width / 2
+            and inner.x + inner.width / 2 <= outer.x + outer.width / 2 + slack
+            and outer.y - outer.height / 2 - slack <= inner.y - inner.height / 2
+            and inner.y + inner.height / 2 <= outer.y + outer.height / 2 + slack)
+
+
+def _overlap(a, b) -> bool:
+    return (abs(a.x - b.x) < (a.width + b.width) / 2 - 1e-6
+            and abs(a.y - b.y) < (a.height + b.height) / 2 - 1e-6)
+
+
+def assert_clusters_well_formed(graph: nx.DiGraph, layout: Layout) -> None:
+    """Each box holds exactly its members; two boxes are disjoint or nested by hierarchy."""
+    members: dict[str, set[str]] = {}
+    for node, hierarchy in graph.nodes(data="hierarchy"):
+        for path, _ in hierarchy or ():
+            members.setdefault(path, set()).add(node)
+    assert {c.path for c in layout.clusters} == set(members)
+    for cluster in layout.clusters:
+        for name, box in layout.nodes.items():
+            if _overlap(box, cluster):
+                assert name in members[cluster.path], f"{name} inside {cluster.label}"
+                assert _inside(box, cluster)
+    for name in graph.nodes:
+        for path, _ in graph.nodes[name].get("hierarchy") or ():
+            assert any(_inside(layout.nodes[name], c) for c in layout.clusters if c.path == path)
+    for a, b in itertools.combinations(layout.clusters, 2):
+        if _overlap(a, b):
+            outer, inner = (a, b) if a.width * a.height >= b.width * b.height else (b, a)
+            assert _inside(inner, outer), f"{a.label} and {b.label} overlap"
+            assert members[inner.path] <= members[outer.path]
+            assert inner.depth > outer.depth
+
+
+def layered(graph: nx.DiGraph) -> tuple[list[str], list[tuple[int, int]], Clusters, LayeredGraph]:
+    """Node names, edges (as node numbers), clusters and layered graph, as layout_graph
+    makes them before ordering."""
+    names = list(graph.nodes)
+    index = {name: i for i, name in enumerate(names)}
+    edges = [(index[u], index[v]) for u, v in graph.edges]
+    hierarchies = [tuple(map(tuple, graph.nodes[n].get("hierarchy") or ())) for n in names]
+    rank = rank_nodes(len(names), edges)
+    rails = find_rails(edges, rank)
+    clusters = build_clusters(hierarchies, rank, edges, rails)
+    return names, edges, clusters, split_long_edges(edges, rank, rails, clusters)
