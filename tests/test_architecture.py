@@ -1,5 +1,6 @@
 """The core (the layout package included) never imports Qt; the views and the layout never
-import torch (DESIGN.md's split); the application never loads the layout quality measures."""
+import torch (docs/ARCHITECTURE.md, "Layers"); the application never loads the layout quality
+measures; model references are resolved only where text enters."""
 from __future__ import annotations
 
 import ast
@@ -62,3 +63,23 @@ def test_application_never_imports_the_layout_quality_measures() -> None:
                           timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+# Where text naming a model enters: the command line (through ModelRequest.of), the model
+# picker and comparison (the window's request_model), drops and the remembered model (the
+# window), the Open-model dialog and the comparison's own box.
+TEXT_ENTERS = {"cnnviz/session.py", "cnnviz/ui/main_window.py", "cnnviz/ui/open_model.py",
+               "cnnviz/ui/compare_view.py"}
+
+
+def test_model_references_are_resolved_only_where_text_enters() -> None:
+    callers = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "resolve_model":
+                callers.add(str(path.relative_to(PACKAGE.parent)))
+    assert callers == TEXT_ENTERS
+    session = (PACKAGE / "session.py").read_text()
+    assert session.count("resolve_model(") == 1  # ModelRequest.of, for the command line
+    cli = (PACKAGE / "cli.py").read_text()
+    assert "ModelRequest.of(" in cli and "get_spec(" not in cli
