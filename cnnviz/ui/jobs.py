@@ -73,11 +73,10 @@ class Photo:
 
 
 @dataclass(frozen=True)
-class PhotoRun:
-    """A photo's run, and a note to show with it (e.g. which of several files)."""
+class PhotoResult:
+    """Something computed for a photo, and so for the model it ran through."""
 
     photo: Photo
-    note: str
 
     @property
     def model(self) -> LoadedModel:
@@ -85,42 +84,34 @@ class PhotoRun:
 
 
 @dataclass(frozen=True)
-class LayerMaps:
+class PhotoRun(PhotoResult):
+    """A photo's run, and a note to show with it (e.g. which of several files)."""
+
+    note: str
+
+
+@dataclass(frozen=True)
+class LayerMaps(PhotoResult):
     """Feature maps of one node for a photo."""
 
-    photo: Photo
     node: str
     maps: np.ndarray
 
-    @property
-    def model(self) -> LoadedModel:
-        return self.photo.model
-
 
 @dataclass(frozen=True)
-class GradCam:
+class GradCam(PhotoResult):
     """A Grad-CAM heat map of one node for a photo and a class."""
 
-    photo: Photo
     node: str
     class_name: str
     heat: np.ndarray
 
-    @property
-    def model(self) -> LoadedModel:
-        return self.photo.model
-
 
 @dataclass(frozen=True)
-class PhotoStatistics:
+class PhotoStatistics(PhotoResult):
     """Every node's activation statistics for a photo."""
 
-    photo: Photo
     statistics: dict[str, inference.NodeStats]
-
-    @property
-    def model(self) -> LoadedModel:
-        return self.photo.model
 
 
 @dataclass(frozen=True)

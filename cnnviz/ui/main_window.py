@@ -7,6 +7,7 @@ session. The window itself runs no job and keeps no copy of the state.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
@@ -391,7 +392,7 @@ class MainWindow(QMainWindow):
             self, f"Open a checkpoint for {loaded.spec.display_name}", "",
             "PyTorch checkpoints (*.pt *.pth *.ckpt *.bin);;All files (*)")
         if path:
-            self.open_model(ModelRequest(loaded.request.reference, path))
+            self.open_model(replace(loaded.request, weights=path))
 
     def export_diagram(self, path: str, scale: float = 2.0) -> None:
         """Write the diagram as PNG or SVG, chosen by the extension."""
