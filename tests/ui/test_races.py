@@ -73,7 +73,7 @@ def test_random_interaction_ends_consistent_and_raises_nowhere(qtbot, window, se
             window.search.returnPressed.emit()
         else:
             window.colour_by.setCurrentIndex(rng.choice([0, 0, 1]))
-        qtbot.wait(rng.choice([0, 0, 1, 5]))
+        qtbot.wait(rng.choice([0, 0, 1, 5, 5, 50, 200]))  # mostly little waiting
     qtbot.waitUntil(lambda: not window.worker.is_busy(), timeout=TIMEOUT)
     qtbot.wait(100)
     assert_consistent(window)
