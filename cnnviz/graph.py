@@ -27,6 +27,8 @@ Node attributes (keys of ``graph.nodes[name]``):
 - ``activation_bytes``: bytes of the output tensor.
 - ``param_share`` / ``mac_share``: the node's fraction of the model's params / MACs.
 - ``children``: for collapsed blocks, the names of the nodes the block stands for.
+- ``repeat`` and ``members``: for a folded stack of repeated sibling blocks (a block node), how
+  many blocks it stands for and their module paths in order; its numbers are their sums.
 
 Edge attributes: ``shape`` (the tensor's shape), ``skip`` (True on the shortcut input of a
 residual addition).
@@ -60,6 +62,8 @@ ACTIVATION_BYTES = "activation_bytes"
 PARAM_SHARE = "param_share"
 MAC_SHARE = "mac_share"
 CHILDREN = "children"
+REPEAT = "repeat"
+MEMBERS = "members"
 
 # Edge attribute names.
 SHAPE = "shape"

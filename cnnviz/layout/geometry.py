@@ -53,15 +53,21 @@ class ClusterBox:
     depth: int
 
 
+TOP_TO_BOTTOM, LEFT_TO_RIGHT = "tb", "lr"
+ORIENTATIONS = (TOP_TO_BOTTOM, LEFT_TO_RIGHT)
+
+
 @dataclass(frozen=True)
 class Layout:
-    """Positions of every node, edge and cluster box, and the size of the drawing."""
+    """Positions of every node, edge and cluster box, and the size of the drawing;
+    ``orientation`` is the direction edges run: ``tb`` (down) or ``lr`` (right)."""
 
     nodes: dict[str, NodeBox]
     edges: list[EdgePath]
     clusters: list[ClusterBox]
     width: float
     height: float
+    orientation: str = TOP_TO_BOTTOM
 
 
 def node_size(label_lines: list[str]) -> tuple[float, float]:
