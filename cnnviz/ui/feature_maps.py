@@ -76,15 +76,23 @@ class FeatureMaps(QWidget):
         self.next_button = QToolButton(text="▶", toolTip="Next page", autoRaise=True)
         self.page_box = QSpinBox(minimum=1, maximum=1, toolTip="Page of channels")
         self.page_total = QLabel()
-        controls = QHBoxLayout()
+        for box in (self.colormap_box, self.levels_box, self.sort_box):  # the dock stays narrow
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(8)
+        controls = QGridLayout()
         controls.setContentsMargins(0, 0, 0, 0)
-        for widget in (QLabel("Colours:"), self.colormap_box, self.levels_box,
-                       QLabel("Sort by:"), self.sort_box):
-            controls.addWidget(widget)
-        controls.addStretch(1)
+        controls.setVerticalSpacing(2)
+        controls.addWidget(QLabel("Colours:"), 0, 0)
+        controls.addWidget(self.colormap_box, 0, 1)
+        controls.addWidget(self.levels_box, 0, 2)
+        controls.addWidget(QLabel("Sort by:"), 1, 0)
+        controls.addWidget(self.sort_box, 1, 1)
+        pages = QHBoxLayout()
         for widget in (self.previous_button, QLabel("Page"), self.page_box, self.page_total,
                        self.next_button):
-            controls.addWidget(widget)
+            pages.addWidget(widget)
+        controls.addLayout(pages, 1, 2, Qt.AlignmentFlag.AlignRight)
+        controls.setColumnStretch(2, 1)
         self.controls = QWidget()
         self.controls.setLayout(controls)
 

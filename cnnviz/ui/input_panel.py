@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QHBoxLayout, QL
                                QVBoxLayout, QWidget)
 
 TOP_PREDICTION = "top prediction"
-PICTURE_SIZE = 190  # pixels: the photo, as the network sees it, fits the panel
+PICTURE_SIZE = 150  # pixels: the photo as the network sees it, with room below for top-5
 _PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -40,34 +40,33 @@ class InputPanel(QWidget):
         self.caption = QLabel(wordWrap=True, styleSheet="color: #555")
         self.gallery = QListWidget(viewMode=QListWidget.ViewMode.IconMode, flow=QListWidget.Flow.LeftToRight,
                                    wrapping=False, movement=QListWidget.Movement.Static)
-        self.gallery.setIconSize(QSize(48, 48))
-        self.gallery.setFixedHeight(72)
+        self.gallery.setIconSize(QSize(44, 44))
+        self.gallery.setFixedHeight(58)
+        self.gallery.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.gallery.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.gallery.setToolTip("Sample photos (public domain / CC0, see resources/samples)")
         open_button = QPushButton("Open image…")
         open_button.setToolTip("Or drop a file anywhere on the window, or paste (Ctrl+V)")
-        self.gradcam = QCheckBox("Grad-CAM at the selected layer")
+        self.gradcam = QCheckBox("Grad-CAM")
+        self.gradcam.setToolTip("Grad-CAM at the selected layer: where the class's evidence is")
         self.target_class = QComboBox(editable=True)
         self.target_class.addItem(TOP_PREDICTION)
         self.target_class.setToolTip("The class to explain: the top prediction, or type a class")
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=55)
         self.opacity_slider.setToolTip("Opacity of the Grad-CAM overlay")
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Samples:"))
-        top.addStretch(1)
-        top.addWidget(open_button)
         cam_row = QHBoxLayout()
-        cam_row.addWidget(QLabel("Class:"))
+        cam_row.addWidget(self.gradcam)
         cam_row.addWidget(self.target_class, 1)
         opacity_row = QHBoxLayout()
         opacity_row.addWidget(QLabel("Opacity:"))
         opacity_row.addWidget(self.opacity_slider, 1)
+        opacity_row.addWidget(open_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(top)
+        layout.setSpacing(4)
         layout.addWidget(self.gallery)
         layout.addWidget(self.picture)
         layout.addWidget(self.caption)
-        layout.addWidget(self.gradcam)
         layout.addLayout(cam_row)
         layout.addLayout(opacity_row)
         open_button.clicked.connect(self.sigOpenRequested)

@@ -40,6 +40,7 @@ from cnnviz.ui.timing_controller import TimingController
 from cnnviz.ui.workers import TorchWorker
 
 READABLE_SCALE = 0.5  # below this zoom the diagram's labels are hidden
+LAYOUT_VERSION = 2  # of the docks' arrangement: a saved arrangement of another version is ignored
 BY_CATEGORY, BY_ACTIVATION, BY_TIME = range(3)
 COLOURINGS = ["Colour by category", "Colour by activation", "Colour by time"]
 
@@ -467,16 +468,18 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- settings and closing
 
     def _restore_layout(self) -> None:
+        """The window's size and the docks as the user left them, when they were saved by this
+        arrangement of the docks (anything else, or damaged settings, leaves the default)."""
         geometry = self.settings.value("geometry")
         state = self.settings.value("state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray):
-            self.restoreState(state)
+            self.restoreState(state, LAYOUT_VERSION)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("state", self.saveState())
+        self.settings.setValue("state", self.saveState(LAYOUT_VERSION))
         self.settings.sync()
         self.worker.stop()
         super().closeEvent(event)

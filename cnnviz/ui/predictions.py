@@ -4,13 +4,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from cnnviz import formatting
 
-RANDOM_WEIGHTS_WARNING = ("Random weights: predictions are meaningless until pretrained weights "
-                          "or a checkpoint are loaded (Weights, under the model list).")
+RANDOM_WEIGHTS_WARNING = ("Random weights: meaningless predictions. Load pretrained weights or "
+                          "a checkpoint (Weights, under the model list).")
 _BAR_COLOUR = "#3f6fb5"
 
 
@@ -28,13 +27,14 @@ class PredictionsView(QWidget):
         self.plot.hideButtons()
         self.plot.setXRange(0, 1, padding=0.02)
         self.plot.getAxis("bottom").setLabel("probability")
-        self.plot.setMinimumHeight(130)
+        self.plot.setFixedHeight(132)  # five bars, readable, without scrolling the panel
         self._bars: list[tuple[str, float]] = []
         self._items: list[pg.GraphicsObject] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.banner)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.plot)
+        layout.addStretch(1)
 
     def show_predictions(self, top: Sequence[tuple[int, str, float]], random_weights: bool) -> None:
         """``top``: (index, label, probability), most probable first."""
@@ -67,8 +67,3 @@ class PredictionsView(QWidget):
         self._items, self._bars = [], []
         self.banner.setVisible(False)
         self.plot.getAxis("left").setTicks([[]])
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        hint = super().sizeHint()
-        hint.setHeight(170)
-        return hint
