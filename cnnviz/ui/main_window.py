@@ -18,13 +18,13 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog
                                QMessageBox, QProgressBar, QScrollArea, QSpinBox, QToolButton,
                                QVBoxLayout, QWidget)
 
-from cnnviz import __version__, formatting, zoo
+from cnnviz import __version__, formatting, motifs, zoo
 from cnnviz import diagram as diagrams
 from cnnviz import graph as g
 from cnnviz import session as sessions
 from cnnviz.errors import CnnvizError, UnknownModelError
 from cnnviz.references import ModelFile, resolve_model
-from cnnviz.session import DiagramChange, LoadedModel, ModelRequest, Session
+from cnnviz.session import Diagram, DiagramChange, LoadedModel, ModelRequest, Session
 from cnnviz.ui.compare_dialog import CompareDialog
 from cnnviz.ui.graph_view import GraphView
 from cnnviz.ui.heat_legend import HeatLegend
@@ -40,6 +40,7 @@ from cnnviz.ui.timing_controller import TimingController
 from cnnviz.ui.workers import TorchWorker
 
 READABLE_SCALE = 0.5  # below this zoom the diagram's labels are hidden
+FRAME_MARGIN = 16  # pixels around what the first screen shows
 LAYOUT_VERSION = 2  # of the docks' arrangement: a saved arrangement of another version is ignored
 BY_CATEGORY, BY_ACTIVATION, BY_TIME = range(3)
 COLOURINGS = ["Colour by category", "Colour by activation", "Colour by time"]
@@ -295,7 +296,7 @@ class MainWindow(QMainWindow):
 
     def _on_diagram_change(self, change: DiagramChange) -> None:
         if not change.keep_view:
-            self._show_the_input_readably()
+            self._show_first_screen(change.diagram)
         self.depth.blockSignals(True)
         self.depth.setValue(change.diagram.view.depth or 0)
         self.depth.blockSignals(False)
@@ -316,15 +317,31 @@ class MainWindow(QMainWindow):
         self.session.select(name)
         self.view.centre_on(name)
 
-    def _show_the_input_readably(self) -> None:
-        """Long models fit the window only as an unreadable sliver: start at the input instead."""
-        layout = self.session.diagram.layout
-        if self.view.scale_factor() >= READABLE_SCALE or not layout.nodes:
+    def _show_first_screen(self, shown: Diagram) -> None:
+        """The whole model when it fits at a readable scale (the view has just fitted it),
+        else its first motif (an inception module, a residual block, a dense block's
+        concatenations, a stack of convolutions) as large as fits, at least readable; a model
+        without one starts at its input."""
+        view, layout = self.view, shown.layout
+        if view.scale_factor() >= READABLE_SCALE or not layout.nodes:
             return
-        self.view.reset_zoom()
-        first = min(layout.nodes.values(), key=lambda box: box.y)
-        half_height = self.view.viewport().height() / 2 / self.view.scale_factor()
-        self.view.centerOn(first.x, first.y - first.height + half_height)
+        motif = motifs.first_motif(shown.graph)
+        if motif is None:
+            first = min(layout.nodes.values(), key=lambda box: (box.y, box.x))
+            left, top = first.x - first.width / 2, first.y - first.height / 2
+            right, bottom = left, top
+        else:
+            left, top, right, bottom = motifs.motif_frame(shown.graph, layout, motif)
+        port = view.viewport().rect()
+        room_x, room_y = port.width() - 2 * FRAME_MARGIN, port.height() - 2 * FRAME_MARGIN
+        scale = min(1.0, room_x / max(right - left, 1.0), room_y / max(bottom - top, 1.0))
+        view.zoom_to(max(scale, READABLE_SCALE))
+        scale = view.scale_factor()
+        centre_x = (left + right) / 2 if (right - left) * scale <= room_x \
+            else left + room_x / 2 / scale  # too wide: its start, on the left
+        centre_y = (top + bottom) / 2 if (bottom - top) * scale <= room_y \
+            else top + room_y / 2 / scale  # too tall: its start, at the top
+        view.centerOn(centre_x, centre_y)
 
     def _show_error(self, message: str) -> None:
         self.error.setText(f"⚠ {message}")
