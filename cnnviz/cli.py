@@ -15,6 +15,7 @@ import numpy as np
 from cnnviz import analysis, diagram, formatting, images, inference, session, sources, timing, zoo
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
+from cnnviz.layout.geometry import ORIENTATIONS, TOP_TO_BOTTOM
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="select this layer (a node name as in `cnnviz summary`) on opening")
     parser.add_argument("--screenshot", metavar="PATH",
                         help="render the window to a PNG once the model is drawn, then exit")
+    parser.add_argument("--orientation", choices=ORIENTATIONS,
+                        help="lay the diagram out top to bottom (tb) or left to right (lr) "
+                             "(default: the last choice made in the window, else tb)")
     _add_opening_options(parser, weights=False)
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     commands.add_parser("models", help="list the model zoo")
@@ -70,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where to write: .png, .svg or .json")
     export.add_argument("--depth", type=int, help="collapse blocks nested deeper than N")
     export.add_argument("--scale", type=float, default=2.0, help="PNG pixels per scene unit")
+    export.add_argument("--orientation", choices=ORIENTATIONS, default=TOP_TO_BOTTOM,
+                        help="top to bottom (tb, default) or left to right (lr)")
+    export.add_argument("--fold", action="store_true",
+                        help="draw consecutive blocks that repeat one structure as one stack")
     _add_opening_options(export, weights=False)
     predict = commands.add_parser("predict", help="classify an image: the top classes and "
                                                    "their probabilities")
@@ -117,7 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             request = None
             if args.model is not None:  # an unknown name fails here, before any window
                 request = _request(args, args.model)
-            return run_app(request, args.weights, args.screenshot, args.select)
+            return run_app(request, args.weights, args.screenshot, args.select,
+                           args.orientation)
         if args.command == "models":
             print_models()
             return 0
@@ -133,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "activations":
             save_activations(_request(args, args.model), args.image, args.layer, args.output)
         else:
-            export(_request(args, args.model), args.output, depth=args.depth, scale=args.scale)
+            export(_request(args, args.model), args.output, depth=args.depth, scale=args.scale,
+                   orientation=args.orientation, fold=args.fold)
     except CnnvizError as error:
         print(f"cnnviz: error: {error}", file=sys.stderr)
         return 1
@@ -170,8 +180,9 @@ def summary(request: session.ModelRequest, depth: int | None = None,
 
 
 def export(request: session.ModelRequest, path: str, depth: int | None = None,
-           scale: float = 2.0) -> None:
-    """Write the laid-out diagram of a model as PNG, SVG or JSON."""
+           scale: float = 2.0, orientation: str = TOP_TO_BOTTOM, fold: bool = False) -> None:
+    """Write the laid-out diagram of a model as PNG, SVG or JSON: blocks collapsed at
+    ``depth``, edges running ``orientation``, repeats folded with ``fold``."""
     extension = os.path.splitext(path)[1].lower()
     if extension not in (".png", ".svg", ".json"):
         raise CnnvizError(f"cannot export to {path!r}: the extension must be .png, .svg or .json")
@@ -183,9 +194,10 @@ def export(request: session.ModelRequest, path: str, depth: int | None = None,
     if not os.path.isdir(directory):
         raise CnnvizError(f"cannot export to {path}: folder {directory} does not exist")
     loaded = request.load()
-    shown = session.make_diagram(loaded, session.DiagramView(depth))
+    shown = session.make_diagram(loaded, session.DiagramView(depth, fold=fold,
+                                                             orientation=orientation))
     if extension == ".json":
-        content = {"model": loaded.spec.name, **diagram.layout_json(shown.layout)}
+        content = {"model": loaded.spec.name, **diagram.layout_json(shown.graph, shown.layout)}
         with open(path, "w", encoding="utf-8") as file:
             json.dump(content, file)
     else:

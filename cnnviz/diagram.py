@@ -10,6 +10,7 @@ from cnnviz import formatting
 from cnnviz import graph as g
 from cnnviz.graph import Category
 from cnnviz.layout import Layout, layout_graph, node_size
+from cnnviz.layout.geometry import TOP_TO_BOTTOM
 
 _SHORT_TYPES = {
     "Conv1d": "Conv1d", "Conv2d": "Conv", "Conv3d": "Conv3d", "ConvTranspose2d": "ConvT",
@@ -106,18 +107,21 @@ def box_sizes(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
     return {name: node_size(node_lines(attrs)) for name, attrs in graph.nodes(data=True)}
 
 
-def lay_out(graph: nx.DiGraph) -> Layout:
-    """The diagram's layout: boxes sized for their labels, blocks boxed."""
-    return layout_graph(graph, box_sizes(graph))
+def lay_out(graph: nx.DiGraph, orientation: str = TOP_TO_BOTTOM) -> Layout:
+    """The diagram's layout: boxes sized for their labels, blocks boxed, edges running
+    ``orientation`` (``tb`` down, ``lr`` right)."""
+    return layout_graph(graph, box_sizes(graph), orientation=orientation)
 
 
-def layout_json(layout: Layout) -> dict:
-    """The laid-out graph as ``cnnviz export … -o x.json`` writes it (scene units, y down)."""
+def layout_json(graph: nx.DiGraph, layout: Layout) -> dict:
+    """The laid-out graph as ``cnnviz export … -o x.json`` writes it (scene units, y down); a
+    folded stack's node carries ``repeat`` and ``members`` (module paths)."""
     return {
         "width": layout.width,
         "height": layout.height,
-        "nodes": [{"name": b.name, "x": b.x, "y": b.y, "width": b.width, "height": b.height}
-                  for b in layout.nodes.values()],
+        "orientation": layout.orientation,
+        "nodes": [{"name": b.name, "x": b.x, "y": b.y, "width": b.width, "height": b.height,
+                   **_stack_json(graph.nodes[b.name])} for b in layout.nodes.values()],
         "edges": [{"from": e.source, "to": e.target, "points": [list(p) for p in e.points]}
                   for e in layout.edges],
         "clusters": [{"path": c.path, "label": c.label, "x": c.x, "y": c.y, "width": c.width,
@@ -157,6 +161,12 @@ def nodes_standing_for(graph: nx.DiGraph, operations: set[str] | frozenset[str])
 def _operations(name: str, attrs: dict) -> tuple[str, ...]:
     """The operations of the full graph that a node stands for."""
     return attrs.get(g.CHILDREN) or (name,)
+
+
+def _stack_json(attrs: dict) -> dict:
+    if not attrs.get(g.REPEAT):
+        return {}
+    return {"repeat": attrs[g.REPEAT], "members": list(attrs[g.MEMBERS])}
 
 
 def heat_value_at(position: float, top: float) -> float:

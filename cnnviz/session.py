@@ -20,24 +20,48 @@ from cnnviz import analysis, diagram, sources, zoo
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError, out_of_memory_reported
 from cnnviz.layout import Layout
+from cnnviz.layout.geometry import TOP_TO_BOTTOM
 from cnnviz.references import ModelFile, ModelReference, resolve_model
 from cnnviz.trace import trace_model
 
 # A fully expanded diagram up to this many operations; larger models open collapsed.
 EXPANDED_UP_TO = 300
+# Repeated blocks open folded in models of more than this many operations.
+FOLDED_ABOVE = 1000
 
 
 @dataclass(frozen=True)
 class DiagramView:
-    """Which blocks the diagram collapses: all at ``depth`` (None: none), plus exceptions."""
+    """How the diagram shows the model: blocks collapsed at ``depth`` (None: none) with
+    per-block exceptions; repeated sibling blocks folded into stacks (``fold``) except the
+    stacks the user unfolded (by their first block's path); edges running ``orientation``."""
 
     depth: int | None = None
     collapsed: frozenset[str] = frozenset()
     expanded: frozenset[str] = frozenset()
+    fold: bool = False
+    unfolded: frozenset[str] = frozenset()
+    orientation: str = TOP_TO_BOTTOM
 
     def with_depth(self, depth: int | None) -> "DiagramView":
         """The whole model at a new depth; per-block choices are reset."""
-        return DiagramView(depth)
+        return DiagramView(depth, fold=self.fold, orientation=self.orientation)
+
+    def with_folding(self, fold: bool) -> "DiagramView":
+        """Repeats folded (every stack) or not."""
+        return replace(self, fold=fold, unfolded=frozenset())
+
+    def with_orientation(self, orientation: str) -> "DiagramView":
+        """The same diagram, edges running ``tb`` (down) or ``lr`` (right)."""
+        return replace(self, orientation=orientation)
+
+    def unfolding(self, stack: str) -> "DiagramView":
+        """The stack named after its first block ``stack`` shown as its blocks again."""
+        return replace(self, unfolded=self.unfolded | {stack})
+
+    def expanded_all(self) -> "DiagramView":
+        """Every operation: no collapsed block, no folded stack."""
+        return DiagramView(orientation=self.orientation)
 
     def toggled(self, path: str, is_collapsed_now: bool) -> "DiagramView":
         """Expand the block at ``path`` if it is drawn collapsed, else collapse it."""
@@ -120,14 +144,16 @@ def user_model_name(label: str) -> str:
     return f"{file.removesuffix('.py')}.{attribute}" if attribute else file
 
 
-def default_view(graph: nx.DiGraph) -> DiagramView:
-    """Small models fully expanded; big ones at the deepest depth that stays small."""
+def default_view(graph: nx.DiGraph, orientation: str = TOP_TO_BOTTOM) -> DiagramView:
+    """Small models fully expanded; big ones at the deepest depth that stays small, and the
+    biggest with their repeats folded."""
+    fold = graph.number_of_nodes() > FOLDED_ABOVE
     if graph.number_of_nodes() <= EXPANDED_UP_TO:
-        return DiagramView()
+        return DiagramView(fold=fold, orientation=orientation)
     for depth in range(max_depth(graph), 1, -1):
         if analysis.collapse(graph, depth=depth).number_of_nodes() <= EXPANDED_UP_TO:
-            return DiagramView(depth)
-    return DiagramView(1)
+            return DiagramView(depth, fold=fold, orientation=orientation)
+    return DiagramView(1, fold=fold, orientation=orientation)
 
 
 def max_depth(graph: nx.DiGraph) -> int:
@@ -139,7 +165,7 @@ def make_diagram(loaded: LoadedModel, view: DiagramView) -> Diagram:
     """Collapse the model's graph as ``view`` says and lay it out (worker thread)."""
     shown = analysis.collapse(loaded.graph, depth=view.depth, collapsed=view.collapsed,
                               expanded=view.expanded)
-    return Diagram(loaded, view, shown, diagram.lay_out(shown))
+    return Diagram(loaded, view, shown, diagram.lay_out(shown, view.orientation))
 
 
 @dataclass(frozen=True)

@@ -101,3 +101,20 @@ def test_search_matches_top_to_bottom_and_cycles(resnet18) -> None:
     state.set_diagram(session.make_diagram(resnet18, DiagramView(1)))  # found again
     assert state.search.matches == () and state.selection == ""
     assert state.find("") == () and found[-1] == Search()
+
+
+def test_view_choices_survive_or_reset_as_a_user_expects() -> None:
+    view = DiagramView(2, fold=True, orientation="lr").toggled("layer2", False).unfolding("layer3.1")
+    assert view.collapsed == {"layer2"} and view.unfolded == {"layer3.1"}
+    deeper = view.with_depth(3)  # a new depth resets per-block choices, keeps the rest
+    assert (deeper.depth, deeper.fold, deeper.orientation) == (3, True, "lr")
+    assert not deeper.collapsed and not deeper.unfolded
+    assert view.with_folding(False) == DiagramView(2, frozenset({"layer2"}), fold=False,
+                                                   orientation="lr")
+    assert view.with_orientation("tb").unfolded == {"layer3.1"}
+    assert view.expanded_all() == DiagramView(orientation="lr")
+
+
+def test_the_biggest_models_open_folded(resnet18) -> None:
+    assert not session.default_view(resnet18.graph).fold
+    assert session.default_view(resnet18.graph, "lr").orientation == "lr"

@@ -22,9 +22,11 @@ def has_display() -> bool:
 
 
 def run_app(model: ModelRequest | None = None, weights: str = "random",
-            screenshot: str | None = None, select: str | None = None) -> int:
-    """Open the window on a resolved model (None: the last one, with ``weights``), or render
-    it to ``screenshot`` and quit; returns the exit status."""
+            screenshot: str | None = None, select: str | None = None,
+            orientation: str | None = None) -> int:
+    """Open the window on a resolved model (None: the last one, with ``weights``), laid out
+    ``orientation`` (None: as last chosen), or render it to ``screenshot`` and quit; returns
+    the exit status."""
     if not has_display():
         if screenshot is None:
             raise CnnvizError("no display to open the window on (set DISPLAY, or use "
@@ -38,7 +40,7 @@ def run_app(model: ModelRequest | None = None, weights: str = "random",
     icon = os.path.join(RESOURCES, "icon.png")
     if os.path.exists(icon):
         app.setWindowIcon(QIcon(icon))
-    window = MainWindow(model=model, weights=weights, select=select)
+    window = MainWindow(model=model, weights=weights, select=select, orientation=orientation)
     if screenshot:
         window.screenshot_when_ready(screenshot)
     window.show()

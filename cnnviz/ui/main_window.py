@@ -13,16 +13,17 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropEvent,
                            QGuiApplication, QKeySequence)
-from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QFrame,
-                               QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMainWindow,
-                               QMessageBox, QProgressBar, QScrollArea, QSpinBox, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDockWidget, QFileDialog,
+                               QFrame, QHBoxLayout, QInputDialog, QLabel, QLineEdit,
+                               QMainWindow, QMessageBox, QProgressBar, QScrollArea, QSpinBox,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from cnnviz import __version__, formatting, motifs, zoo
 from cnnviz import diagram as diagrams
 from cnnviz import graph as g
 from cnnviz import session as sessions
 from cnnviz.errors import CnnvizError, UnknownModelError
+from cnnviz.layout.geometry import LEFT_TO_RIGHT, ORIENTATIONS, TOP_TO_BOTTOM
 from cnnviz.references import ModelFile, resolve_model
 from cnnviz.session import Diagram, DiagramChange, LoadedModel, ModelRequest, Session
 from cnnviz.ui.compare_dialog import CompareDialog
@@ -56,7 +57,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: QSettings | None = None,
                  model: ModelRequest | str | None = None, weights: str = "random",
-                 select: str | None = None) -> None:
+                 select: str | None = None, orientation: str | None = None) -> None:
         super().__init__()
         self.setWindowTitle("cnnviz")
         self.settings = settings or QSettings("cnnviz", "cnnviz")
@@ -67,6 +68,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._restore_layout()
+        remembered = str(self.settings.value("orientation", TOP_TO_BOTTOM))
+        self._show_orientation(orientation or (remembered if remembered in ORIENTATIONS
+                                               else TOP_TO_BOTTOM))
         if isinstance(model, ModelRequest):
             self.open_model(model)
         else:
@@ -93,6 +97,17 @@ class MainWindow(QMainWindow):
             button = QToolButton(text=text, toolTip=tip, autoRaise=True)
             button.clicked.connect(slot)
             toolbar.addWidget(button)
+        self.fold = QCheckBox("Fold repeats")
+        self.fold.setToolTip("Draw consecutive blocks that repeat one structure as one stack "
+                             "(double-click a stack to unfold it)")
+        toolbar.addWidget(self.fold)
+        self.left_to_right = QAction("&Left to right", self, checkable=True,
+                                     shortcut=QKeySequence("Ctrl+L"))
+        self.left_to_right.setToolTip("Lay the diagram out left to right instead of top to "
+                                      "bottom (Ctrl+L)")
+        orientation = QToolButton(autoRaise=True)
+        orientation.setDefaultAction(self.left_to_right)
+        toolbar.addWidget(orientation)
         self.colour_by = QComboBox()
         self.colour_by.addItems(COLOURINGS)
         self.colour_by.setToolTip("Colour the diagram's layers by their kind, by the mean "
@@ -202,6 +217,8 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         action(view_menu, "&Collapse one level", lambda: self.depth.stepBy(-1), "Ctrl+[")
         action(view_menu, "&Expand one level", lambda: self.depth.stepBy(1), "Ctrl+]")
+        action(view_menu, "Expand &all", self.expand_all, "Ctrl+Shift+]")
+        view_menu.addAction(self.left_to_right)
         view_menu.addSeparator()
         for dock in self.findChildren(QDockWidget):
             view_menu.addAction(dock.toggleViewAction())
@@ -221,6 +238,9 @@ class MainWindow(QMainWindow):
         self.comparison.sigModelActivated.connect(self.request_model)
         self.view.sigBlockToggled.connect(self.models.toggle_block)
         self.depth.valueChanged.connect(lambda value: self.models.set_depth(value or None))
+        self.fold.toggled.connect(self.models.set_folding)
+        self.left_to_right.toggled.connect(
+            lambda on: self.set_orientation(LEFT_TO_RIGHT if on else TOP_TO_BOTTOM))
         self.search.returnPressed.connect(self._on_search)
         self.search.textChanged.connect(self._on_search_text_change)
         for controller in (self.photo, self.timing, self.inspection):
@@ -257,6 +277,31 @@ class MainWindow(QMainWindow):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
+
+    def set_orientation(self, orientation: str) -> None:
+        """Lay the diagram out ``"tb"`` (top to bottom) or ``"lr"`` (left to right); the
+        choice is remembered."""
+        if orientation not in ORIENTATIONS:
+            raise ValueError(f"orientation must be one of {', '.join(ORIENTATIONS)}")
+        self.settings.setValue("orientation", orientation)
+        self._show_orientation(orientation)
+
+    def set_folding(self, on: bool) -> None:
+        """Fold repeated blocks into stacks, or show every one."""
+        if self.fold.isChecked() != on:
+            self.fold.setChecked(on)  # which asks for the diagram
+        else:
+            self.models.set_folding(on)
+
+    def expand_all(self) -> None:
+        """Every operation: no collapsed blocks, no folded stacks."""
+        self.models.expand_all()
+
+    def _show_orientation(self, orientation: str) -> None:
+        self.left_to_right.blockSignals(True)
+        self.left_to_right.setChecked(orientation == LEFT_TO_RIGHT)
+        self.left_to_right.blockSignals(False)
+        self.models.set_orientation(orientation)
 
     def _last_model(self) -> str:
         """The zoo model open when the app last closed (files are not reopened unasked)."""
@@ -297,9 +342,12 @@ class MainWindow(QMainWindow):
     def _on_diagram_change(self, change: DiagramChange) -> None:
         if not change.keep_view:
             self._show_first_screen(change.diagram)
-        self.depth.blockSignals(True)
-        self.depth.setValue(change.diagram.view.depth or 0)
-        self.depth.blockSignals(False)
+        view = change.diagram.view
+        for widget, show in ((self.depth, lambda: self.depth.setValue(view.depth or 0)),
+                             (self.fold, lambda: self.fold.setChecked(view.fold))):
+            widget.blockSignals(True)
+            show()
+            widget.blockSignals(False)
         if self._select_on_open:
             self._select_first_time()
         self._recolour()

@@ -15,6 +15,7 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 from cnnviz import graph as g
 from cnnviz import session as sessions
 from cnnviz.errors import UntrustedCodeError
+from cnnviz.layout.geometry import TOP_TO_BOTTOM
 from cnnviz.session import DiagramView, ModelRequest, Session
 from cnnviz.ui.jobs import DiagramMade, JobKind, ModelOpened
 from cnnviz.ui.workers import JobContext, TorchWorker, failure_message
@@ -32,6 +33,7 @@ class ModelController(QObject):
                  ask_trust: Callable[[str], bool], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._worker, self._session, self._ask_trust = worker, session, ask_trust
+        self.orientation = TOP_TO_BOTTOM  # what new diagrams are laid out with
         self._watcher = QFileSystemWatcher(self)
         self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
         self._watcher.fileChanged.connect(self._reload_timer.start)  # editors write in steps
@@ -51,7 +53,8 @@ class ModelController(QObject):
             loaded = request.load()
             context.check()
             context.progress(0.5, "Laying out")
-            shown = view if view is not None else sessions.default_view(loaded.graph)
+            shown = view if view is not None else sessions.default_view(loaded.graph,
+                                                                        self.orientation)
             return ModelOpened(request, loaded, sessions.make_diagram(loaded, shown), reload)
 
         job = self._worker.submit(JobKind.MODEL, task)
@@ -75,13 +78,36 @@ class ModelController(QObject):
         self.request_view((drawn.view if drawn else DiagramView()).with_depth(depth))
 
     def toggle_block(self, path: str) -> None:
-        """Expand the block at ``path`` if it is drawn collapsed, else collapse it, keeping
-        the view where it is."""
+        """Unfold the stack at ``path``, or expand the block at ``path`` if it is drawn
+        collapsed, else collapse it; the view stays where it is."""
         drawn = self._session.diagram
         if drawn is None:
             return
-        collapsed = path in drawn.graph and drawn.graph.nodes[path][g.CATEGORY] == g.Category.BLOCK
+        attrs = drawn.graph.nodes[path] if path in drawn.graph else {}
+        if attrs.get(g.REPEAT):
+            self.request_view(drawn.view.unfolding(path), keep_view=True)
+            return
+        collapsed = attrs.get(g.CATEGORY) == g.Category.BLOCK
         self.request_view(drawn.view.toggled(path, collapsed), keep_view=True)
+
+    def set_orientation(self, orientation: str) -> None:
+        """Lay diagrams out top to bottom (``tb``) or left to right (``lr``), this one too."""
+        self.orientation = orientation
+        drawn = self._session.diagram
+        if drawn is not None and drawn.view.orientation != orientation:
+            self.request_view(drawn.view.with_orientation(orientation))
+
+    def set_folding(self, fold: bool) -> None:
+        """Fold the diagram's repeated blocks into stacks, or show them all."""
+        drawn = self._session.diagram
+        if drawn is not None and drawn.view.fold != fold:
+            self.request_view(drawn.view.with_folding(fold), keep_view=True)
+
+    def expand_all(self) -> None:
+        """Every operation: no collapsed block, no folded stack."""
+        drawn = self._session.diagram
+        if drawn is not None:
+            self.request_view(drawn.view.expanded_all(), keep_view=True)
 
     def watched_files(self) -> list[str]:
         """The files whose changes reload the model."""
