@@ -46,7 +46,10 @@ class Repeat:
 
 
 def find_repeats(graph: nx.DiGraph) -> list[Repeat]:
-    """Every run of repeated blocks in the full traced ``graph``, outer runs first."""
+    """Every run of repeated blocks in the full traced ``graph``, outer runs first.
+
+    A run's operations are one stretch of the execution order, so folding it keeps a DAG.
+    """
     index = {name: i for i, name in enumerate(graph)}  # insertion order is execution order
     siblings: dict[str, list[Block]] = defaultdict(list)
     for block in analysis.blocks(graph).values():
@@ -57,7 +60,8 @@ def find_repeats(graph: nx.DiGraph) -> list[Repeat]:
     def signature(block: Block) -> tuple:
         return _signature(graph, block.members)
 
-    def repeats(previous: Block, block: Block) -> bool:
+    def extends(previous: Block, block: Block) -> bool:
+        """Whether ``block`` runs right after ``previous``, reads it and matches it."""
         start, end = index[block.members[0]], index[block.members[-1]]
         return (start == index[previous.members[-1]] + 1
                 and block.module_type == previous.module_type
@@ -69,7 +73,7 @@ def find_repeats(graph: nx.DiGraph) -> list[Repeat]:
     for parent, children in siblings.items():
         runs: list[list[Block]] = []
         for block in sorted(children, key=lambda b: index[b.members[0]]):
-            if runs and repeats(runs[-1][-1], block):
+            if runs and extends(runs[-1][-1], block):
                 runs[-1].append(block)
             else:
                 runs.append([block])
@@ -85,15 +89,19 @@ def _parent(graph: nx.DiGraph, block: Block) -> str:
 
 
 def _signature(graph: nx.DiGraph, names: Sequence[str]) -> tuple:
-    """What must match between repeated blocks: per operation, its operator and window, which
-    operations of the block feed it, and whether it reads from or feeds the outside."""
+    """What must match between repeated blocks, operation by operation (execution order)."""
     local = {name: i for i, name in enumerate(names)}
-    return tuple(
-        (attrs[g.OP], attrs[g.MODULE_TYPE], _window(attrs),
-         tuple(sorted(local[p] for p in graph.predecessors(name) if p in local)),
-         any(p not in local for p in graph.predecessors(name)),
-         any(s not in local for s in graph.successors(name)))
-        for name, attrs in ((name, graph.nodes[name]) for name in names))
+    return tuple(_operation(graph, name, local) for name in names)
+
+
+def _operation(graph: nx.DiGraph, name: str, local: dict[str, int]) -> tuple:
+    """The operator and its window, which operations of the block feed it (by position), and
+    whether it reads from or feeds the outside."""
+    attrs = graph.nodes[name]
+    return (attrs[g.OP], attrs[g.MODULE_TYPE], _window(attrs),
+            tuple(sorted(local[p] for p in graph.predecessors(name) if p in local)),
+            any(p not in local for p in graph.predecessors(name)),
+            any(s not in local for s in graph.successors(name)))
 
 
 def _window(attrs: dict) -> tuple:

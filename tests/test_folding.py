@@ -10,7 +10,7 @@ import torch
 import torchvision
 from torch import nn
 
-from cnnviz import analysis
+from cnnviz import analysis, diagram
 from cnnviz import graph as g
 from cnnviz.folding import Repeat, find_repeats, fold, range_label
 from cnnviz.trace import trace_model
@@ -173,12 +173,25 @@ def test_a_collapsed_diagram_folds_its_drawn_blocks() -> None:
     assert list(folded.successors("layer3.0")) == ["layer3.1"]
 
 
-def test_nothing_folds_inside_a_block_drawn_whole() -> None:
-    full = traced("resnet50")
-    shown = analysis.collapse(full, depth=1)
+@pytest.mark.parametrize("name,depth", [("resnet50", 1), ("vit_b_16", 2)])
+def test_nothing_folds_inside_a_block_drawn_whole(name: str, depth: int) -> None:
+    # ResNet's layer3 stands for layer3.0 too; ViT's encoder.layers for its 12 members alone.
+    full = traced(name)
+    shown = analysis.collapse(full, depth=depth)
     assert same_graph(fold(shown, full, find_repeats(full)), shown)
-    partly = analysis.collapse(full, collapsed={"layer3.2"}, expanded=())
-    assert g.REPEAT in fold(partly, full, find_repeats(full)).nodes["layer3.1"]
+
+
+def test_members_drawn_some_collapsed_some_open_still_fold() -> None:
+    full = traced("resnet50")
+    shown = analysis.collapse(full, collapsed={"layer3.2"})
+    assert fold(shown, full, find_repeats(full)).nodes["layer3.1"][g.REPEAT] == 5
+
+
+@pytest.mark.parametrize("name,depth", [("densenet121", 3), ("googlenet", None)])
+def test_a_folded_diagram_lays_out(name: str, depth: int | None) -> None:
+    full = traced(name)
+    folded = fold(analysis.collapse(full, depth=depth), full, find_repeats(full))
+    assert set(diagram.lay_out(folded).nodes) == set(folded)
 
 
 # --------------------------------------------------------------------------------------------
