@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import networkx as nx
@@ -369,24 +369,7 @@ def collapse(graph: nx.DiGraph, depth: int | None = None, collapsed: Iterable[st
     collapsed, expanded = set(collapsed), set(expanded)
     group_of = {name: _group(attrs[g.HIERARCHY], depth, collapsed, expanded) or name
                 for name, attrs in graph.nodes(data=True)}
-    result = nx.DiGraph(**graph.graph)
-    members: dict[str, list[str]] = defaultdict(list)
-    for name in graph:  # insertion order is execution order
-        members[group_of[name]].append(name)
-    for group, names in members.items():
-        if names == [group]:
-            result.add_node(group, **graph.nodes[group])
-        else:
-            result.add_node(group, **_block_attributes(graph, group, names, group_of))
-    for source, target, data in graph.edges(data=True):
-        a, b = group_of[source], group_of[target]
-        if a == b:
-            continue
-        if result.has_edge(a, b):  # a skip only if every tensor it stands for is one
-            result.edges[a, b][g.SKIP] = result.edges[a, b][g.SKIP] and data[g.SKIP]
-        else:
-            result.add_edge(a, b, **data)
-    return result
+    return contract(graph, group_of, lambda path, names: block_attributes(graph, path, names))
 
 
 def _group(hierarchy: tuple[tuple[str, str], ...], depth: int | None, collapsed: set[str],
@@ -399,8 +382,38 @@ def _group(hierarchy: tuple[tuple[str, str], ...], depth: int | None, collapsed:
     return None
 
 
-def _block_attributes(graph: nx.DiGraph, path: str, names: list[str],
-                      group_of: dict[str, str]) -> dict:
+def contract(graph: nx.DiGraph, group_of: dict[str, str],
+             block: Callable[[str, list[str]], dict]) -> nx.DiGraph:
+    """``graph`` with each group of nodes drawn as one node, in execution order.
+
+    ``group_of`` maps every node to its group's name (its own name for a node left alone), and
+    ``block(group, names)`` gives the attributes of a group of other nodes. Edges inside a group
+    are dropped; those between two groups become one, with the first one's attributes, a skip
+    only if every tensor it stands for is one.
+    """
+    result = nx.DiGraph(**graph.graph)
+    members: dict[str, list[str]] = defaultdict(list)
+    for name in graph:  # insertion order is execution order
+        members[group_of[name]].append(name)
+    for group, names in members.items():
+        if names == [group]:
+            result.add_node(group, **graph.nodes[group])
+        else:
+            result.add_node(group, **block(group, names))
+    for source, target, data in graph.edges(data=True):
+        a, b = group_of[source], group_of[target]
+        if a == b:
+            continue
+        if result.has_edge(a, b):
+            result.edges[a, b][g.SKIP] = result.edges[a, b][g.SKIP] and data[g.SKIP]
+        else:
+            result.add_edge(a, b, **data)
+    return result
+
+
+def block_attributes(graph: nx.DiGraph, path: str, names: list[str]) -> dict:
+    """The node for the block at ``path`` standing for the operations ``names`` (execution
+    order) of ``graph``: their summed numbers, the shapes entering it, its last exit's output."""
     inside = set(names)
     first = graph.nodes[names[0]]
     level = next(i for i, (p, _) in enumerate(first[g.HIERARCHY]) if p == path)
