@@ -16,7 +16,7 @@ import networkx as nx
 import torch
 from torch import nn
 
-from cnnviz import analysis, diagram, sources, zoo
+from cnnviz import analysis, diagram, folding, sources, zoo
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError, out_of_memory_reported
 from cnnviz.layout import Layout
@@ -95,13 +95,14 @@ class ModelRequest:
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A built, traced model, and the request that opened it."""
+    """A built, traced model, the request that opened it, and its repeated blocks."""
 
     request: ModelRequest
     spec: zoo.ModelSpec
     weights: str
     model: nn.Module
     graph: nx.DiGraph
+    repeats: tuple[folding.Repeat, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ def load_model(request: ModelRequest) -> LoadedModel:
                                        arguments=request.arguments)
         graph = sources.trace_user_model(user, request.input_shape)
         spec = zoo.user_spec(user_model_name(user.name), user.name, graph.graph[g.INPUT_SHAPE])
-        return LoadedModel(request, spec, "file", user.module, graph)
+        return LoadedModel(request, spec, "file", user.module, graph,
+                           tuple(folding.find_repeats(graph)))
     if request.arguments:
         raise CnnvizError("constructor arguments apply to models opened from a .py file")
     spec = reference.spec
@@ -134,8 +136,9 @@ def load_model(request: ModelRequest) -> LoadedModel:
     shape = request.input_shape or (1, 3, spec.input_size, spec.input_size)
     with out_of_memory_reported(f"making a {'×'.join(map(str, shape))} input"):
         example = torch.zeros(shape)
-    return LoadedModel(request, spec, str(request.weights), model,
-                       trace_model(model, example, spec.name))
+    graph = trace_model(model, example, spec.name)
+    return LoadedModel(request, spec, str(request.weights), model, graph,
+                       tuple(folding.find_repeats(graph)))
 
 
 def user_model_name(label: str) -> str:
@@ -162,9 +165,12 @@ def max_depth(graph: nx.DiGraph) -> int:
 
 
 def make_diagram(loaded: LoadedModel, view: DiagramView) -> Diagram:
-    """Collapse the model's graph as ``view`` says and lay it out (worker thread)."""
+    """Collapse the model's graph and fold its repeats as ``view`` says, and lay it out
+    (worker thread)."""
     shown = analysis.collapse(loaded.graph, depth=view.depth, collapsed=view.collapsed,
                               expanded=view.expanded)
+    if view.fold:
+        shown = folding.fold(shown, loaded.graph, loaded.repeats, view.unfolded)
     return Diagram(loaded, view, shown, diagram.lay_out(shown, view.orientation))
 
 

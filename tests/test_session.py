@@ -118,3 +118,15 @@ def test_view_choices_survive_or_reset_as_a_user_expects() -> None:
 def test_the_biggest_models_open_folded(resnet18) -> None:
     assert not session.default_view(resnet18.graph).fold
     assert session.default_view(resnet18.graph, "lr").orientation == "lr"
+
+
+def test_a_folded_diagram_draws_each_stack_as_one_node() -> None:
+    resnet50 = session.ModelRequest.of("resnet50").load()
+    folded = session.make_diagram(resnet50, DiagramView(fold=True))
+    stacks = {n: a[g.REPEAT] for n, a in folded.graph.nodes(data=True) if a.get(g.REPEAT)}
+    assert stacks == {"layer1.1": 2, "layer2.1": 3, "layer3.1": 5, "layer4.1": 2}
+    assert folded.graph.nodes["layer3.1"][g.QUALNAME] == "layer3.1–5"
+    assert set(folded.layout.nodes) == set(folded.graph)
+    unfolded = session.make_diagram(resnet50, DiagramView(fold=True).unfolding("layer3.1"))
+    assert "layer3.1" not in unfolded.graph and "layer3_3_conv2" in unfolded.graph
+    assert "layer2.1" in unfolded.graph  # the other stacks stay folded

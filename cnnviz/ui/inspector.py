@@ -144,12 +144,17 @@ class Inspector(QWidget):
 
         titles = {"layer": "Layer", "config": "Configuration", "tensors": "Tensors",
                   "params": "Parameters", "cost": "Compute", "rf": "Receptive field",
-                  "time": "Measured time", "children": "Operations in this block",
+                  "time": "Measured time", "stack": "Blocks in this stack",
+                  "children": "Operations in this block",
                   "weights": "Weights"}
         self._sections = {key: _Section(title, self._mono) for key, title in titles.items()}
         for key, (section, label) in self.FIELDS.items():
             if section != "weights":
                 self._values[key], self._notes[key] = self._sections[section].add_row(label)
+        self.members = QLabel(wordWrap=True)
+        self.members.setFont(self._mono)
+        self.members.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._sections["stack"].body.addWidget(self.members)
         self._build_children_table()
         self._build_weights()
         for section in self._sections.values():
@@ -271,6 +276,10 @@ class Inspector(QWidget):
         self._show_rows(values, notes)
         self._show_config(attrs[g.CONFIG])
         self._show_children(attrs[g.QUALNAME], children or [])
+        members = attrs.get(g.MEMBERS) or ()
+        self.members.setText(f"×{len(members)}, their numbers summed:\n" + "\n".join(members)
+                             if members else "")
+        self._sections["stack"].setVisible(bool(members))
         for key in ("layer", "tensors", "params", "cost", "rf"):
             self._sections[key].show()
         self._sections["config"].setVisible(bool(attrs[g.CONFIG]))

@@ -236,3 +236,20 @@ def test_inspector_imports_no_torch():
     code = ("import sys, cnnviz.ui.inspector; "
             "sys.exit('torch' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_a_folded_stack_lists_its_blocks_and_sums_their_numbers(inspector, resnet):
+    from cnnviz import folding
+
+    model, graph = resnet
+    folded = folding.fold(graph, graph, folding.find_repeats(graph))
+    stack = next(attrs for _, attrs in folded.nodes(data=True) if attrs.get(g.REPEAT))
+    members = list(stack[g.MEMBERS])
+    params = sum(a[g.PARAMS] for a in graph.nodes.values()
+                 if any(path in members for path, _ in a[g.HIERARCHY]))
+    inspector.show_node(stack, graph.graph, [graph.nodes[c] for c in stack[g.CHILDREN]])
+    assert inspector.members.isVisibleTo(inspector)
+    assert inspector.members.text().splitlines()[1:] == members
+    assert inspector.field_text("params") == formatting.count(params)
+    inspector.show_node(graph.nodes["conv1"], graph.graph)
+    assert not inspector.members.isVisibleTo(inspector)
