@@ -7,26 +7,24 @@ session. The window itself runs no job and keeps no copy of the state.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
-
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropEvent,
                            QGuiApplication, QKeySequence)
-from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDockWidget, QFileDialog,
-                               QFrame, QHBoxLayout, QInputDialog, QLabel, QLineEdit,
-                               QMainWindow, QMessageBox, QProgressBar, QScrollArea, QSpinBox,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDockWidget, QFrame,
+                               QHBoxLayout, QLabel, QLineEdit, QMainWindow, QMessageBox,
+                               QProgressBar, QScrollArea, QSpinBox, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from cnnviz import __version__, formatting, motifs, zoo
 from cnnviz import diagram as diagrams
 from cnnviz import graph as g
 from cnnviz import session as sessions
-from cnnviz.errors import CnnvizError, UnknownModelError
+from cnnviz.errors import CnnvizError
 from cnnviz.layout.geometry import LEFT_TO_RIGHT, ORIENTATIONS, TOP_TO_BOTTOM
-from cnnviz.references import ModelFile, resolve_model
+from cnnviz.references import resolve_model
 from cnnviz.session import Diagram, DiagramChange, LoadedModel, ModelRequest, Session
 from cnnviz.ui.compare_dialog import CompareDialog
+from cnnviz.ui.file_actions import FileActions
 from cnnviz.ui.graph_view import GraphView
 from cnnviz.ui.heat_legend import HeatLegend
 from cnnviz.ui.inspector_controller import InspectorController
@@ -35,7 +33,6 @@ from cnnviz.ui.minimap import Minimap
 from cnnviz.ui.model_card import ModelCard
 from cnnviz.ui.model_controller import ModelController
 from cnnviz.ui.model_picker import ModelPicker
-from cnnviz.ui.open_model import OpenModelDialog
 from cnnviz.ui.photo import PhotoController
 from cnnviz.ui.timing_controller import TimingController
 from cnnviz.ui.workers import TorchWorker
@@ -130,6 +127,7 @@ class MainWindow(QMainWindow):
         self.photo = PhotoController(self.worker, self.session, self)
         self.timing = TimingController(self.worker, self.session, self.inspector, self)
         self.comparison = CompareDialog(self.worker, self.timing.panel.settings, self)
+        self.files = FileActions(self, self.session, self.models, self.photo, self.view)
         self.picker = ModelPicker()
         self.card = ModelCard()
         self._build_docks()
@@ -200,12 +198,14 @@ class MainWindow(QMainWindow):
             return item
 
         file_menu = self.menuBar().addMenu("&File")
+        files = self.files
         action(file_menu, "Open &image…", self.photo.choose_file, QKeySequence.StandardKey.Open)
-        action(file_menu, "&Paste image", self.paste_image, QKeySequence.StandardKey.Paste)
-        action(file_menu, "Open &model file…", self._open_model_dialog, "Ctrl+Shift+M")
-        action(file_menu, "Open &checkpoint…", self._choose_checkpoint, "Ctrl+Shift+O")
-        action(file_menu, "Export diagram as &PNG…", self._export_png_dialog, "Ctrl+E")
-        action(file_menu, "Export diagram as &SVG…", self._export_svg_dialog, "Ctrl+Shift+E")
+        action(file_menu, "&Paste image", lambda: files.open_mime(
+            QGuiApplication.clipboard().mimeData()), QKeySequence.StandardKey.Paste)
+        action(file_menu, "Open &model file…", files.open_model_dialog, "Ctrl+Shift+M")
+        action(file_menu, "Open &checkpoint…", files.choose_checkpoint, "Ctrl+Shift+O")
+        action(file_menu, "Export diagram as &PNG…", files.export_png_dialog, "Ctrl+E")
+        action(file_menu, "Export diagram as &SVG…", files.export_svg_dialog, "Ctrl+Shift+E")
         file_menu.addSeparator()
         action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         view_menu = self.menuBar().addMenu("&View")
@@ -243,8 +243,10 @@ class MainWindow(QMainWindow):
             lambda on: self.set_orientation(LEFT_TO_RIGHT if on else TOP_TO_BOTTOM))
         self.search.returnPressed.connect(self._on_search)
         self.search.textChanged.connect(self._on_search_text_change)
-        for controller in (self.photo, self.timing, self.inspection):
+        for controller in (self.photo, self.timing, self.inspection, self.files):
             controller.sigMessage.connect(self._show_error)
+        self.files.sigExported.connect(
+            lambda path: self.statusBar().showMessage(f"Exported {path}", 5000))
         self.photo.sigPhotoShown.connect(lambda _label: self.error.clear())
         self.photo.sigNote.connect(lambda note: self.statusBar().showMessage(note, 10000))
         self.inspection.sigNodeShown.connect(lambda _name: self.timing.show_in_inspector())
@@ -445,90 +447,19 @@ class MainWindow(QMainWindow):
         if not text:
             self.session.find("")
 
-    def _open_model_dialog(self) -> None:
-        dialog = OpenModelDialog(self)
-        if dialog.exec() == OpenModelDialog.DialogCode.Accepted:
-            self.open_model(dialog.request())
-
-    def _choose_checkpoint(self) -> None:
-        loaded = self.session.loaded
-        if loaded is None:
-            return
-        path, _ = QFileDialog.getOpenFileName(
-            self, f"Open a checkpoint for {loaded.spec.display_name}", "",
-            "PyTorch checkpoints (*.pt *.pth *.ckpt *.bin);;All files (*)")
-        if path:
-            self.open_model(replace(loaded.request, weights=path))
-
-    def export_diagram(self, path: str, scale: float = 2.0) -> None:
-        """Write the diagram as PNG or SVG, chosen by the extension."""
-        if Path(path).suffix.lower() == ".svg":
-            self.view.export_svg(path)
-        else:
-            self.view.export_png(path, scale)
-        self.statusBar().showMessage(f"Exported {path}", 5000)
-
-    def _export_png_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export diagram as PNG", self._export_name("png"),
-                                              "PNG images (*.png)")
-        if path:
-            scale, ok = QInputDialog.getDouble(self, "PNG scale", "Scale (pixels per scene unit):",
-                                               2.0, 0.25, 8.0, 2)
-            if ok:
-                self.export_diagram(path, scale)
-
-    def _export_svg_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export diagram as SVG", self._export_name("svg"),
-                                              "SVG images (*.svg)")
-        if path:
-            self.export_diagram(path)
-
-    def _export_name(self, extension: str) -> str:
-        loaded = self.session.loaded
-        return f"{loaded.spec.name if loaded else 'diagram'}.{extension}"
-
     def _about(self) -> None:
         QMessageBox.about(self, "About cnnviz",
                           f"<h3>cnnviz {__version__}</h3><p>See inside convolutional networks: "
                           "traced architecture diagrams with exact parameters, MACs and "
                           "receptive fields for every layer.</p>")
 
-    def paste_image(self) -> None:
-        """Edit › Paste: an image, or image files, from the clipboard."""
-        data = QGuiApplication.clipboard().mimeData()
-        if data.hasImage():
-            self.photo.open_clipboard(data.imageData())
-        elif data.hasUrls():
-            self.photo.open_files([url.toLocalFile() for url in data.urls()])
-        else:
-            self._show_error("the clipboard holds no image")
-
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
         if event.mimeData().hasUrls() or event.mimeData().hasImage():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
-        data = event.mimeData()
-        if data.hasUrls():
-            self._open_dropped([url.toLocalFile() for url in data.urls()])
-        elif data.hasImage():
-            self.photo.open_clipboard(data.imageData())
+        self.files.open_mime(event.mimeData())
         event.acceptProposedAction()
-
-    def _open_dropped(self, paths: list[str]) -> None:
-        """One dropped model file opens as the model; anything else goes to the photo."""
-        if len(paths) == 1:
-            try:
-                reference = resolve_model(paths[0])
-            except UnknownModelError:  # not named like a model file: a photo, perhaps
-                reference = None
-            except CnnvizError as error:
-                self._show_error(str(error))
-                return
-            if isinstance(reference, ModelFile):
-                self.open_model(ModelRequest(reference))
-                return
-        self.photo.open_files(paths)
 
     # ---------------------------------------------------------------- settings and closing
 

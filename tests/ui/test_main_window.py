@@ -69,8 +69,8 @@ def test_search_cycles_through_matches(qtbot, window) -> None:
 
 
 def test_export_png_svg_and_json(qtbot, window, tmp_path) -> None:
-    window.export_diagram(str(tmp_path / "d.png"), scale=1.0)
-    window.export_diagram(str(tmp_path / "d.svg"))
+    window.files.export_diagram(str(tmp_path / "d.png"), scale=1.0)
+    window.files.export_diagram(str(tmp_path / "d.svg"))
     image = QImage(str(tmp_path / "d.png"))
     assert not image.isNull() and image.width() > 100 and image.height() > 1000
     assert "<svg" in (tmp_path / "d.svg").read_text()[:2000]

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QImage
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QImage
 
 from cnnviz import graph as g
 from cnnviz.ui.diagram_style import CATEGORY_COLORS
@@ -129,8 +129,9 @@ def test_paste_an_image(qtbot, window) -> None:
     image = QImage(64, 48, QImage.Format.Format_RGB888)
     image.fill(Qt.GlobalColor.darkGreen)
     QGuiApplication.clipboard().setImage(image)
+    paste = next(a for a in window.findChildren(QAction) if a.text() == "&Paste image")
     with qtbot.waitSignal(window.photo.sigPhotoShown, timeout=TIMEOUT):
-        window.paste_image()
+        paste.trigger()
     assert window.photo.photo.label == "pasted image"
 
 

@@ -13,6 +13,7 @@ from cnnviz import images
 from cnnviz import graph as g
 from cnnviz.session import ModelRequest
 from cnnviz.ui.jobs import JobKind
+from interaction import drop
 
 TIMEOUT = 60_000
 
@@ -71,6 +72,16 @@ def test_a_python_file_runs_only_once_the_user_agrees(qtbot, window, folder, mon
     assert (folder / "ran").exists()
     assert {"conv1", "conv2", "fc"} <= set(window.session.loaded.graph)
     assert window.session.loaded.graph.graph[g.INPUT_SHAPE] == (1, 1, 28, 28)
+
+
+def test_a_dropped_model_file_opens_as_the_model(qtbot, window, folder, monkeypatch) -> None:
+    asked = []
+    monkeypatch.setattr(window, "confirm_trust", lambda message: asked.append(message) or True)
+    with qtbot.waitSignal(window.sigDiagramShown, timeout=TIMEOUT):
+        drop(window, folder / "net.py")
+    assert len(asked) == 1 and "net.py" in asked[0]
+    assert window.session.loaded.spec.display_name == "net.py:Net"
+    assert window.models.watched_files() == [str(folder / "net.py")]
 
 
 def test_a_broken_file_keeps_the_current_model(qtbot, window, folder) -> None:
