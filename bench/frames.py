@@ -77,7 +77,7 @@ def frame_scales(fit: float) -> dict[str, float]:
         for step in range(1, 5):
             scale = fit ** (step / 5)
             scales[f"{scale:.3g}"] = scale
-        for threshold in (style.LABEL_LOD, style.EDGE_LABEL_LOD, style.SHAPE_LOD):
+        for threshold in (style.LABEL_LOD, style.EDGE_LABEL_LOD):
             for scale in (threshold * 0.9, threshold * 1.1):
                 if fit < scale < 1.0:
                     scales[f"{scale:.3g}"] = scale
