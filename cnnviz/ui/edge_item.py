@@ -71,10 +71,14 @@ def edge_geometry(edges: list[EdgePath], skips: list[bool], merge: bool = True) 
     counts = np.array([len(edge.points) for edge in edges], np.int64)
     points = np.fromiter(chain.from_iterable(chain.from_iterable(e.points for e in edges)),
                          float, count=2 * int(counts.sum())).reshape(-1, 2)
+    if len(edges):  # repeated points left out
+        first = np.cumsum(counts) - counts
+        keep = np.r_[True, np.any(points[1:] != points[:-1], axis=1)]
+        keep[first] = True
+        points, counts = points[keep], np.add.reduceat(keep.astype(np.int64), first)
     last = np.cumsum(counts) - 1
     tips = points[last]
-    before = np.array([_point_before_tip(edge.points) for edge in edges], float).reshape(-1, 2)
-    direction = tips - before
+    direction = tips - np.where((counts > 1)[:, None], points[np.maximum(last - 1, 0)], tips)
     length = np.hypot(direction[:, 0], direction[:, 1])
     direction /= np.where(length > 0, length, 1.0)[:, None]
     bases = tips - direction * ARROW_LENGTH
@@ -90,12 +94,6 @@ def edge_geometry(edges: list[EdgePath], skips: list[bool], merge: bool = True) 
     if merge:
         segments, segment_skips = _merged(segments, segment_skips)
     return EdgeGeometry(segments, segment_skips, heads, flags)
-
-
-def _point_before_tip(points: tuple[tuple[float, float], ...]) -> tuple[float, float]:
-    """The last point of a polyline that is not its tip (the tip itself if none is)."""
-    tip = points[-1]
-    return next((point for point in reversed(points[:-1]) if point != tip), tip)
 
 
 def _merged(segments: np.ndarray, skips: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ _CORNER = 6.0
 _TEXT_MARGIN = 6.0  # left and right of a node's text before it is elided
 _PILL_INSET = 6.0  # what a pill's round ends take from its text's width
 _ROUND_SHAPES = (Category.ADD, Category.MUL)  # drawn as pills
-_CARD_OFFSET = 4.0  # a folded stack's cards behind its box, right and down
+_CARD_OFFSET = 4.0  # a folded stack's cards (outlines) behind its box, right and up
 _CARDS = 2
 _BADGE_HEIGHT, _BADGE_PADDING = 14.0, 4.0
 _BADGE_FILL = QColor("#3f4650")
@@ -108,7 +108,7 @@ class NodeItem(QGraphicsItem):
         if self.repeat == 1:
             return self._box()
         reach = _CARD_OFFSET * _CARDS
-        return self._box().adjusted(0, 0, reach, reach).united(self._badge_rect())
+        return self._box().adjusted(0, -reach, reach, 0).united(self._badge_rect())
 
     def _badge_rect(self) -> QRectF:
         """The badge, centred on the top-right corner."""
@@ -134,10 +134,10 @@ class NodeItem(QGraphicsItem):
         box = rect.adjusted(0.5, 0.5, -0.5, -0.5)
         if self.repeat > 1:
             painter.setPen(outline)
-            painter.setBrush(fill)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
             for card in range(_CARDS, 0, -1):
                 offset = card * _CARD_OFFSET
-                painter.drawRoundedRect(box.translated(offset, offset), radius, radius)
+                painter.drawRoundedRect(box.translated(offset, -offset), radius, radius)
         painter.setPen(outline)
         painter.setBrush(fill)
         painter.drawRoundedRect(box, radius, radius)
