@@ -20,6 +20,7 @@ AA_SCALE = 0.05  # antialiased from this zoom up; below it every mark is a few p
 _BAND_FILL = QColor(64, 96, 160, 26)  # nested bands add up to darker shades
 _LABEL_MIN_WIDTH = 40.0  # pixels: a band at least this wide holds its label (elided) ...
 _LABEL_OVERFLOW = 210.0  # ... a narrower but tall enough one lets it run over this wide
+_LABEL_LINES = 3  # a thin band's name may move down this many lines to make room
 _LABEL_HALO = QColor(251, 251, 252, 190)
 _LABEL_COLOR = QColor("#2c3a52")
 _DEFAULT_FILL = CATEGORY_COLORS[Category.OTHER]
@@ -132,7 +133,7 @@ class OverviewItem(QGraphicsItem):
             painter.setPen(_MATCH_PEN)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawPath(self._match_path)
-        self._draw_labels(painter, exposed, geometry)
+        self._draw_labels(painter, geometry)
         painter.restore()
 
     # ------------------------------------------------------------------ geometry
@@ -174,15 +175,15 @@ class OverviewItem(QGraphicsItem):
 
     # ------------------------------------------------------------------ labels
 
-    def _draw_labels(self, painter: QPainter, exposed: QRectF, geometry: _Geometry) -> None:
+    def _draw_labels(self, painter: QPainter, geometry: _Geometry) -> None:
         """The bands' names in screen-size text, outer bands first: inside a band's top-left
         corner where the name fits, else (a tall band) just right of it; one that would
-        overlap a name already placed moves down within its band, or is left out. A band
-        that runs off the top of the view keeps its name at the top."""
+        overlap a name already placed moves down within its band (or a few lines, under a
+        thin band), or is left out. A band that runs off the view keeps its name in view."""
         if not geometry.band_texts:
             return
         transform = painter.worldTransform()
-        view = transform.mapRect(exposed)
+        view = QRectF(painter.viewport())  # the device: labels may lie outside the item
         sx, sy, dx, dy = transform.m11(), transform.m22(), transform.dx(), transform.dy()
         bands = geometry.bands
         left, top = bands[:, 0] * sx + dx, bands[:, 1] * sy + dy
@@ -202,19 +203,20 @@ class OverviewItem(QGraphicsItem):
         placed: list[QRectF] = []
         texts: list[str] = []
         for i in np.flatnonzero(candidates):
-            room = right[i] - left[i] - 8
+            start = max(left[i], view.left())  # the part in view
+            room = right[i] - start - 8
             full, name = geometry.band_texts[i]
             text = next((t for t in (full, name) if metrics.horizontalAdvance(t) <= room), "")
-            x = left[i] + 4
+            x = start + 4
             if not text and tall[i]:
                 text, x = metrics.elidedText(full, Qt.TextElideMode.ElideRight,
                                              _LABEL_OVERFLOW), right[i] + 4
             elif not text:
                 text = metrics.elidedText(name, Qt.TextElideMode.ElideRight, room)
             if len(text) > 1:
-                box = _free_place(QRectF(x, max(top[i], view.top()) + 2,
-                                         metrics.horizontalAdvance(text) + 4, line),
-                                  bottom[i], placed)
+                y = max(top[i], view.top()) + 2
+                box = _free_place(QRectF(x, y, metrics.horizontalAdvance(text) + 4, line),
+                                  max(bottom[i], y + _LABEL_LINES * line), placed)
                 if box is not None:
                     placed.append(box)
                     texts.append(text)
