@@ -102,13 +102,12 @@ class DiagramItems:
         segments = geometry.segments
         middles = (segments[:, along] + segments[:, along + 2]) / 2
         bounds = np.sort(middles)[EDGE_GROUP_SIZE::EDGE_GROUP_SIZE]
-        segment_group = np.searchsorted(bounds, middles, side="right")
-        head_group = np.searchsorted(bounds, geometry.heads[:, 0, along], side="right")
-        label_group = np.searchsorted(bounds, labels.rects[:, along], side="right")
-        for group in range(len(bounds) + 1 if len(segments) else 0):
-            self._edge_items.append(EdgeGroupItem(
-                geometry.select(segment_group == group, head_group == group),
-                labels.select(label_group == group), style, self.detail))
+        groups = len(bounds) + 1 if len(segments) else 0
+        parts = [_indices_by_group(np.searchsorted(bounds, values, side="right"), groups)
+                 for values in (middles, geometry.heads[:, 0, along], labels.rects[:, along])]
+        for mine, heads, texts in zip(*parts):
+            self._edge_items.append(EdgeGroupItem(geometry.select(mine, heads),
+                                                  labels.select(texts), style, self.detail))
 
     def _edge_labels(self, style: Style) -> EdgeLabels:
         """Each tensor's shape once per source: right of its rightmost edge start when edges
@@ -228,6 +227,12 @@ def _container(z: float) -> QGraphicsRectItem:
 
 def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
     return (items[i:i + size] for i in range(0, len(items), size))
+
+
+def _indices_by_group(groups: np.ndarray, count: int) -> list[np.ndarray]:
+    """For each group number below ``count``, the indices of the elements in it."""
+    order = np.argsort(groups, kind="stable")
+    return np.split(order, np.searchsorted(groups[order], np.arange(1, count)))[:count]
 
 
 def _flatten(lists: Iterable[list[T]]) -> Iterable[T]:

@@ -33,8 +33,8 @@ class EdgeLabels:
     texts: list[str]
     rects: np.ndarray
 
-    def select(self, mask: np.ndarray) -> EdgeLabels:
-        return EdgeLabels([text for text, keep in zip(self.texts, mask) if keep], self.rects[mask])
+    def select(self, indices: np.ndarray) -> EdgeLabels:
+        return EdgeLabels([self.texts[i] for i in indices], self.rects[indices])
 
     def labels(self) -> list[EdgeLabel]:
         return [EdgeLabel(text, QRectF(*rect)) for text, rect in zip(self.texts, self.rects)]
@@ -52,7 +52,7 @@ class EdgeGeometry:
     head_skips: np.ndarray
 
     def select(self, segments: np.ndarray, heads: np.ndarray) -> EdgeGeometry:
-        """The part of the geometry these masks (or indices) pick."""
+        """The segments and arrowheads at these indices."""
         return EdgeGeometry(self.segments[segments], self.segment_skips[segments],
                             self.heads[heads], self.head_skips[heads])
 

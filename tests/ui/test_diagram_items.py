@@ -70,7 +70,7 @@ def _distance(color: QColor, expected: QColor) -> int:
 
 
 def test_a_folded_stack_shows_its_count_and_cards_and_a_block_does_not(view):
-    block = dict(op=g.BLOCK_OP, children=["a", "b"])
+    block = {g.OP: g.BLOCK_OP, g.CHILDREN: ["a", "b"]}
     graph, layout = _diagram({
         "stack": (_attrs("stack", Category.BLOCK, "Residual", **block, repeat=4,
                          members=("blocks.0", "blocks.1", "blocks.2", "blocks.3")), 150, 100),
@@ -92,7 +92,7 @@ def test_a_folded_stack_shows_its_count_and_cards_and_a_block_does_not(view):
 
 
 def test_left_to_right_edges_have_their_shapes_above_them_and_arrowheads_along_them(view):
-    conv = dict(config={"kernel_size": 3, "out_channels": 8})
+    conv = {g.CONFIG: {"kernel_size": 3, "out_channels": 8}}
     graph, layout = _diagram({
         "a": (_attrs("a", Category.CONV, "Conv2d", **conv), 90, 200),
         "b": (_attrs("b", Category.ACT, "ReLU"), 310, 200),
