@@ -87,8 +87,8 @@ def frame_scales(fit: float) -> dict[str, float]:
 def frame_times(graph: nx.DiGraph, layout: Layout, size: tuple[int, int] = (1500, 900),
                 repeats: int = 9) -> dict[str, float]:
     """Median seconds to paint the view's whole viewport, by zoom (see :func:`frame_scales`;
-    the view centred on the diagram), and of a pan step (an eighth of the viewport, painted)
-    at 1:1 and at the middle zoom (keys ``pan 1:1``, ``pan <scale>``)."""
+    the view centred on the diagram), and of a pan step (an eighth of the viewport along the
+    diagram, painted) at 1:1 and at the middle zoom (keys ``pan 1:1``, ``pan <scale>``)."""
     app = _application()
     view = _view(size)
     view.set_diagram(graph, layout)
@@ -113,9 +113,10 @@ def frame_times(graph: nx.DiGraph, layout: Layout, size: tuple[int, int] = (1500
 
 
 def _pan_step(view, app) -> None:
-    """Scroll by an eighth of the viewport (down, or back up at the end) and paint."""
-    bar = view.verticalScrollBar()
-    step = max(1, view.viewport().height() // 8)
+    """Scroll by an eighth of the viewport along the diagram's longer way (forward, or back
+    to the start at the end) and paint."""
+    bar = max(view.horizontalScrollBar(), view.verticalScrollBar(), key=lambda b: b.maximum())
+    step = max(1, bar.pageStep() // 8)
     bar.setValue(bar.value() + step if bar.value() + step <= bar.maximum() else bar.minimum())
     app.processEvents()
 
