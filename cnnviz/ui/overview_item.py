@@ -126,17 +126,21 @@ class OverviewItem(QGraphicsItem):
                 painter.setBrush(fill)
                 painter.drawPath(path)
         if self._matches:
-            if self._match_path is None:
-                index = {name: i for i, name in enumerate(geometry.names)}
-                boxes = geometry.boxes[[index[name] for name in self._matches if name in index]]
-                self._match_path = polygons_path(rects_corners(boxes), closed=True)
             painter.setPen(_MATCH_PEN)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawPath(self._match_path)
+            painter.drawPath(self._match_outlines(geometry))
         self._draw_labels(painter, geometry)
         painter.restore()
 
     # ------------------------------------------------------------------ geometry
+
+    def _match_outlines(self, geometry: _Geometry) -> QPainterPath:
+        """The matches' boxes as one path (made once per search)."""
+        if self._match_path is None:
+            index = {name: i for i, name in enumerate(geometry.names)}
+            boxes = geometry.boxes[[index[name] for name in self._matches if name in index]]
+            self._match_path = polygons_path(rects_corners(boxes), closed=True)
+        return self._match_path
 
     def _prepared(self) -> _Geometry:
         """The geometry, bands and buckets, made on first use (buckets again after new fills)."""
