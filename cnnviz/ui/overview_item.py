@@ -20,6 +20,7 @@ AA_SCALE = 0.05  # antialiased from this zoom up; below it every mark is a few p
 _BAND_FILL = QColor(64, 96, 160, 26)  # nested bands add up to darker shades
 _LABEL_MIN_WIDTH = 40.0  # pixels: a band at least this wide holds its label (elided) ...
 _LABEL_OVERFLOW = 210.0  # ... a narrower but tall enough one lets it run over this wide
+_LABEL_MIN_CHARACTERS = 3  # of a name cut short, else it is left out
 _LABEL_LINES = 3  # a thin band's name may move down this many lines to make room
 _LABEL_HALO = QColor(251, 251, 252, 190)
 _LABEL_COLOR = QColor("#2c3a52")
@@ -211,14 +212,16 @@ class OverviewItem(QGraphicsItem):
             room = right[i] - start - 8
             full, name = geometry.band_texts[i]
             text = next((t for t in (full, name) if metrics.horizontalAdvance(t) <= room), "")
-            x = start + 4
-            if not text and tall[i]:
-                text, x = metrics.elidedText(full, Qt.TextElideMode.ElideRight,
-                                             _LABEL_OVERFLOW), right[i] + 4
-            elif not text:
+            x, y = start + 4, max(top[i], view.top()) + 2
+            if not text and tall[i]:  # beside the band, unless that covers another band
+                text = metrics.elidedText(full, Qt.TextElideMode.ElideRight, _LABEL_OVERFLOW)
+                x = right[i] + 4
+                beside = QRectF(x, y, metrics.horizontalAdvance(text) + 4, line)
+                if _covers_others(beside, i, (left, top, right, bottom), parents):
+                    text, x = "", start + 4
+            if not text:
                 text = metrics.elidedText(name, Qt.TextElideMode.ElideRight, room)
-            if len(text) > 1:
-                y = max(top[i], view.top()) + 2
+            if len(text.rstrip("…")) >= _LABEL_MIN_CHARACTERS:
                 box = _free_place(QRectF(x, y, metrics.horizontalAdvance(text) + 4, line),
                                   max(bottom[i], y + _LABEL_LINES * line), placed)
                 if box is not None:
@@ -230,6 +233,18 @@ class OverviewItem(QGraphicsItem):
         for box, text in zip(placed, texts):
             painter.fillRect(box, _LABEL_HALO)
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+
+def _covers_others(box: QRectF, band: int, sides: tuple[np.ndarray, ...],
+                   parents: np.ndarray) -> bool:
+    """Whether ``box`` overlaps a band (sides in device coordinates) other than ``band`` and
+    the bands around it."""
+    left, top, right, bottom = sides
+    hit = (left < box.right()) & (right > box.left()) & (top < box.bottom()) & (bottom > box.top())
+    while band >= 0:
+        hit[band] = False
+        band = parents[band]
+    return bool(hit.any())
 
 
 def _free_place(box: QRectF, lowest: float, placed: list[QRectF]) -> QRectF | None:
