@@ -285,6 +285,7 @@ def test_hovering_a_node_highlights_its_connections_more_lightly(view, state, fu
     pos = _show(view, "layer1_0_conv2", 1.0)
     QTest.mouseMove(view.viewport(), pos)
     qtbot.waitUntil(lambda: view.hovered() == "layer1_0_conv2")
+    assert view.node_item("layer1_0_conv2").toolTip().startswith("layer1_0_conv2 — Conv2d")
     nodes, edges = view.highlighted(Highlight.HOVER)
     assert nodes == {"layer1_0_conv2", "layer1_0_relu"} | set(graph.successors("layer1_0_conv2"))
     assert edges == set(graph.in_edges("layer1_0_conv2")) | set(graph.out_edges("layer1_0_conv2"))
