@@ -1,11 +1,14 @@
-"""What the diagram's items share: colours, pens, levels of detail, stacking order, and the
-fonts that fit text into the layout's boxes."""
+"""What the diagram's items share: colours, pens, levels of detail, stacking order, the
+fonts that fit text into the layout's boxes, and paths made from arrays of shapes."""
 from __future__ import annotations
 
+from enum import IntEnum
 from functools import cache
 
+import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QApplication, QStyleOptionGraphicsItem
 
 from cnnviz.graph import Category
@@ -31,6 +34,7 @@ CATEGORY_COLORS: dict[Category, QColor] = {
 BACKGROUND = QColor("#fbfbfc")
 SELECTION_COLOR = QColor("#e6197d")
 MATCH_COLOR = QColor("#00b4d8")
+BLOCK_BORDER = QColor("#5b6472")
 
 
 def _edge_pen(color: str, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
@@ -42,14 +46,31 @@ def _edge_pen(color: str, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLi
 
 EDGE_PEN = _edge_pen("#6b7280", 1.3)
 SKIP_PEN = _edge_pen("#e07b00", 1.7, Qt.PenStyle.DashLine)
+# The connections of the selected node, and (lighter) of the node under the mouse.
+SELECTION_EDGE_PEN = _edge_pen("#e6197d", 2.4)
+HOVER_EDGE_PEN = _edge_pen("#c0508a", 1.9)
 
-# Levels of detail (screen pixels per scene unit) below which parts are left out.
+
+class Highlight(IntEnum):
+    """How strongly a node or edge is shown as a connection: of the node under the mouse
+    (HOVER) or of the selected node (SELECTION, the stronger)."""
+
+    NONE = 0
+    HOVER = 1
+    SELECTION = 2
+
+
+HIGHLIGHT_PENS = {Highlight.SELECTION: SELECTION_EDGE_PEN, Highlight.HOVER: HOVER_EDGE_PEN}
+
+# Levels of detail (screen pixels per scene unit). Below LABEL_LOD the view draws the
+# overview (marks, bands) instead of the detailed items.
 LABEL_LOD = 0.45  # node text and cluster labels
 EDGE_LABEL_LOD = 0.8  # tensor shapes beside edges
-SHAPE_LOD = 0.15  # below this a node is a plain filled rectangle
 
-# Stacking order: block boxes (deeper ones higher) under edges, their labels, then nodes.
-CLUSTER_Z, EDGE_Z, EDGE_LABEL_Z, NODE_Z = -100.0, 0.0, 1.0, 2.0
+# Stacking order. Inside the detail layer: block boxes under edges under nodes. Above all
+# of it the highlight layer (dimming, highlighted edges), then the highlighted nodes.
+CLUSTER_Z, EDGE_Z, NODE_Z = -100.0, 0.0, 2.0
+HIGHLIGHT_Z, RAISED_Z = 10.0, 11.0
 
 
 class Style:
@@ -65,11 +86,23 @@ class Style:
         self.cluster = _smaller(text)
         self.cluster.setWeight(QFont.Weight.DemiBold)
         self.cluster_metrics = QFontMetricsF(self.cluster)
+        self.badge = QFont(self.edge)
+        self.badge.setBold(True)
+        self.badge_metrics = QFontMetricsF(self.badge)
         self.exporting = False
+        self._fitted: dict[tuple[str, float, bool], tuple[QFont, str]] = {}
+        self._widths: dict[str, float] = {}
 
     def fit(self, line: str, room: float, bold: bool) -> tuple[QFont, str]:
         """A node's text line in the larger of two fonts that fits ``room``; elided in the
-        smaller one when neither does."""
+        smaller one when neither does (remembered: many boxes show the same text)."""
+        key = (line, room, bold)
+        fitted = self._fitted.get(key)
+        if fitted is None:
+            fitted = self._fitted[key] = self._fit(line, room, bold)
+        return fitted
+
+    def _fit(self, line: str, room: float, bold: bool) -> tuple[QFont, str]:
         fonts = self._line_fonts[bold]
         for font, metrics in fonts:
             if metrics.horizontalAdvance(line) <= room:
@@ -77,6 +110,13 @@ class Style:
         font, metrics = fonts[-1]
         mode = Qt.TextElideMode.ElideRight if bold else Qt.TextElideMode.ElideMiddle
         return font, metrics.elidedText(line, mode, room)
+
+    def edge_label_width(self, text: str) -> float:
+        """The width of an edge's shape label (remembered by text)."""
+        width = self._widths.get(text)
+        if width is None:
+            width = self._widths[text] = self.edge_metrics.horizontalAdvance(text) + 2
+        return width
 
     def detailed(self, painter: QPainter, threshold: float) -> bool:
         """Whether to draw the details that need at least ``threshold`` pixels per unit."""
@@ -103,3 +143,33 @@ def _fitting_font(bold: bool) -> QFont:
         if QFontMetricsF(font).horizontalAdvance(sample) <= CHAR_WIDTH * len(sample):
             break
     return font
+
+
+def polygons_path(corners: np.ndarray, closed: bool = False) -> QPainterPath:
+    """Polygons of the same number of corners (array of shape polygons × corners × 2) as one
+    path, to fill, or (``closed``) to outline."""
+    if closed:
+        corners = np.concatenate([corners, corners[:, :1]], axis=1)
+    if not len(corners):
+        return QPainterPath()
+    connect = np.ones(corners.shape[:2], np.int32)
+    connect[:, -1] = 0
+    path = pg.arrayToQPath(corners[..., 0].ravel(), corners[..., 1].ravel(),
+                           connect=connect.ravel(), finiteCheck=False)
+    path.setFillRule(Qt.FillRule.WindingFill)  # overlapping polygons fill, not cancel
+    return path
+
+
+def rects_corners(rects: np.ndarray) -> np.ndarray:
+    """Rectangles (rows x0, y0, x1, y1) as their four corners."""
+    x0, y0, x1, y1 = rects.T
+    return np.stack([np.stack(corner, axis=-1) for corner in
+                     ((x0, y0), (x1, y0), (x1, y1), (x0, y1))], axis=1)
+
+
+def segments_path(segments: np.ndarray) -> QPainterPath:
+    """Line segments (rows x1, y1, x2, y2) as one path."""
+    if not len(segments):
+        return QPainterPath()
+    return pg.arrayToQPath(segments[:, 0::2].ravel(), segments[:, 1::2].ravel(),
+                           connect="pairs", finiteCheck=False)

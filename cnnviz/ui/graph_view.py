@@ -4,7 +4,11 @@ Everything drawn comes from the graph's attributes, :mod:`cnnviz.diagram` (text,
 membership) and the :class:`~cnnviz.layout.Layout` (geometry): boxes have exactly the layout's
 sizes, edges follow its polylines. Given a :class:`~cnnviz.session.Session`, the view draws
 its diagram, selection and search matches as they change and sends clicks to it; it keeps no
-state of its own beyond what is drawn.
+state of its own beyond what is drawn and the node under the mouse.
+
+Zoomed in (at least ``LABEL_LOD``) it shows the detailed items; zoomed out, the overview
+(marks and labelled bands) instead. The selected node's connections, and more lightly the
+hovered node's, are drawn over a veil that dims the rest.
 """
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ import math
 from dataclasses import dataclass
 
 import networkx as nx
-from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import (QColor, QImage, QKeyEvent, QMouseEvent, QPaintDevice, QPainter,
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (QColor, QImage, QKeyEvent, QMouseEvent, QPaintDevice, QPainter, QPen,
                            QResizeEvent, QWheelEvent)
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView, QWidget
@@ -24,15 +28,17 @@ from cnnviz.graph import Category
 from cnnviz.layout import Layout
 from cnnviz.session import DiagramChange, Session
 from cnnviz.ui.cluster_item import ClusterItem
-from cnnviz.ui.diagram_style import BACKGROUND, Style
-from cnnviz.ui.edge_item import EdgeItem
-from cnnviz.ui.edge_label_item import EdgeLabelItem
+from cnnviz.ui.diagram_items import DiagramItems
+from cnnviz.ui.diagram_style import BACKGROUND, LABEL_LOD, Highlight, Style
+from cnnviz.ui.edge_item import EdgeLabel
 from cnnviz.ui.node_item import NodeItem
+from cnnviz.ui.overview_item import OverviewItem
 
 MIN_SCALE, MAX_SCALE = 0.05, 8.0  # zoom limits (the lower one gives way to fitting the window)
 ZOOM_STEP = 1.25
 FOCUS_SCALE = 1.5  # zoom_to_selection's largest scale
 PAN_FRACTION = 0.125  # of the viewport, per arrow key
+HIT_PIXELS = 4.0  # zoomed out, a click this close to a node's mark hits it
 
 
 @dataclass(frozen=True)
@@ -56,11 +62,15 @@ class GraphView(QGraphicsView):
     sigBlockToggled = Signal(str)  # block path to expand (collapsed node) or collapse (box)
     sigNodeHovered = Signal(str)  # node name under the mouse, "" when none
     sigViewportChanged = Signal()  # the visible area moved or was zoomed
+    sigOverviewChanged = Signal()  # the overview's drawing changed (diagram, colours, matches)
 
     def __init__(self, session: Session | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._scene = QGraphicsScene(self)
         self._scene.setBackgroundBrush(BACKGROUND)
+        # The items are grouped by place (GroupItem), which prunes drawing and hit tests
+        # without an index to build for every diagram.
+        self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setScene(self._scene)
         self.setRenderHints(QPainter.RenderHint.Antialiasing
                             | QPainter.RenderHint.TextAntialiasing
@@ -69,13 +79,16 @@ class GraphView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.viewport().setMouseTracking(True)  # hovering highlights
         self._style = Style()
         self._graph: nx.DiGraph | None = None
         self._layout: Layout | None = None
+        self._items: DiagramItems | None = None
         self._nodes: dict[str, NodeItem] = {}
-        self._clusters: dict[str, ClusterItem] = {}
-        self._edges: list[EdgeItem] = []
         self._colors: dict[str, QColor] = {}
+        self._overview_shown = False
+        self._selected = ""  # the node drawn as selected
+        self._matched: set[str] = set()
         self._hovered = ""
         self._toggled = ""
         self._press_pos: QPoint | None = None
@@ -97,18 +110,12 @@ class GraphView(QGraphicsView):
         keep_view = keep_view and self._layout is not None
         anchors = self._anchors() if keep_view else []
         self._scene.clear()
-        self._nodes, self._clusters, self._edges = {}, {}, []
         self._graph, self._layout, self._hovered = graph, layout, ""
-        for box in layout.clusters:
-            self._clusters[box.path] = ClusterItem(box, self._style)
-            self._scene.addItem(self._clusters[box.path])
-        self._add_edges(graph, layout)
-        for name, box in layout.nodes.items():
-            item = NodeItem(box, graph.nodes[name], self._style)
-            if name in self._colors:
-                item.set_fill(self._colors[name])
-            self._nodes[name] = item
-            self._scene.addItem(item)
+        self._selected, self._matched = "", set()
+        self._items = DiagramItems(graph, layout, self._style, self._colors)
+        self._nodes = self._items.nodes
+        self._items.add_to(self._scene)
+        self._show_mode(self.scale_factor() < LABEL_LOD)
         self._scene.setSceneRect(self._diagram_rect())
         if self._session is not None:
             self._show_selection(self._session.selection)
@@ -116,28 +123,13 @@ class GraphView(QGraphicsView):
         self._toggled = ""
         if keep_view:
             self._restore(anchors)
+            self._zoomed()
         else:
             self.fit_to_window()
-        self.sigViewportChanged.emit()
+        self.sigOverviewChanged.emit()
 
     def _on_diagram_change(self, change: DiagramChange) -> None:
         self.set_diagram(change.diagram.graph, change.diagram.layout, change.keep_view)
-
-    def _add_edges(self, graph: nx.DiGraph, layout: Layout) -> None:
-        """Edges, and each tensor's shape once, right of its rightmost edge start."""
-        labels: dict[tuple[str, str], QPointF] = {}
-        for path in layout.edges:
-            data = graph.edges[path.source, path.target]
-            edge = EdgeItem(path, bool(data.get(g.SKIP)))
-            self._edges.append(edge)
-            self._scene.addItem(edge)
-            text = diagram.edge_label(data.get(g.SHAPE))
-            x, y = path.points[0]
-            start = labels.get((path.source, text))
-            if start is None or x > start.x():
-                labels[(path.source, text)] = QPointF(x, y)
-        for (_, text), start in labels.items():
-            self._scene.addItem(EdgeLabelItem(text, start + QPointF(4, 1), self._style))
 
     def _diagram_rect(self) -> QRectF:
         layout = self._layout
@@ -146,8 +138,10 @@ class GraphView(QGraphicsView):
     def set_node_colors(self, colors: dict[str, QColor] | None) -> None:
         """Fill colours by node name (heat maps); None restores the category colours."""
         self._colors = dict(colors or {})
-        for name, item in self._nodes.items():
-            item.set_fill(self._colors.get(name))
+        if self._items is not None:
+            self._items.set_fills(self._colors)
+            self._show_connections()
+            self.sigOverviewChanged.emit()
 
     def node_item(self, name: str) -> NodeItem:
         """The item drawing a node."""
@@ -157,9 +151,30 @@ class GraphView(QGraphicsView):
         """The centre of a node's box in scene coordinates."""
         return self._nodes[name].pos()
 
-    def edge_items(self) -> list[EdgeItem]:
-        """The items drawing the edges, in the layout's order."""
-        return list(self._edges)
+    def edge_pen(self, source: str, target: str) -> QPen:
+        """The pen an edge is drawn with."""
+        return self._items.edge_pen(source, target)
+
+    def edge_labels(self) -> list[EdgeLabel]:
+        """The tensor shapes written beside the edges, where they are written."""
+        return self._items.edge_labels() if self._items is not None else []
+
+    def overview(self) -> OverviewItem | None:
+        """The item drawing the diagram zoomed out (the minimap draws it too)."""
+        return self._items.overview if self._items is not None else None
+
+    def overview_shown(self) -> bool:
+        """Whether the overview is drawn instead of the detailed items."""
+        return self._overview_shown
+
+    def highlighted(self, highlight: Highlight) -> tuple[set[str], set[tuple[str, str]]]:
+        """The nodes and edges drawn as connections of the selected (SELECTION) or hovered
+        (HOVER) node, that node included."""
+        return self._items.highlighted(highlight) if self._items is not None else (set(), set())
+
+    def hovered(self) -> str:
+        """The node under the mouse, "" when none."""
+        return self._hovered
 
     # ------------------------------------------------------------------ keeping the view
 
@@ -181,9 +196,9 @@ class GraphView(QGraphicsView):
     def _rect_of(self, name: str) -> QRectF | None:
         """The box of a node or of an expanded block, in scene coordinates."""
         if name in self._nodes:
-            return self._nodes[name].sceneBoundingRect()
-        if name in self._clusters:
-            return self._clusters[name].sceneBoundingRect()
+            return self._nodes[name].box()
+        if name in self._items.clusters:
+            return self._items.clusters[name].sceneBoundingRect()
         return None
 
     def _restore(self, anchors: list[_Anchor]) -> None:
@@ -202,7 +217,7 @@ class GraphView(QGraphicsView):
         """The boxes of the nodes that now stand for any of these operations, united."""
         rect = None
         for name in diagram.nodes_standing_for(self._graph, members):
-            box = self._nodes[name].sceneBoundingRect()
+            box = self._nodes[name].box()
             rect = box if rect is None else rect.united(box)
         return rect
 
@@ -210,22 +225,37 @@ class GraphView(QGraphicsView):
 
     def centre_on(self, name: str) -> None:
         """Scroll so that a drawn node is in the middle of the view."""
-        self.centerOn(self._nodes[name])
+        self.centerOn(self._nodes[name].box().center())
 
     def _drawn_selection(self) -> str:
         """The node drawn as selected, "" when none."""
-        return next((name for name, item in self._nodes.items() if item.is_selected()), "")
+        return self._selected
 
     def _show_selection(self, name: str) -> None:
-        for item in self._nodes.values():
-            if item.is_selected() != (item.name == name):
-                item.set_selected(item.name == name)
+        """Draw ``name`` as selected and its connections highlighted (work proportional to
+        its connections, not to the diagram)."""
+        if self._selected:
+            self._nodes[self._selected].set_selected(False)
+        self._selected = name if name in self._nodes else ""
+        if self._selected:
+            self._nodes[self._selected].set_selected(True)
+        self._show_connections()
+
+    def _show_connections(self) -> None:
+        """Highlight the selected node's connections, and the hovered node's more lightly."""
+        if self._items is not None:
+            hovered = self._hovered if self._hovered != self._selected else ""
+            self._items.show_connections({Highlight.SELECTION: self._selected,
+                                          Highlight.HOVER: hovered})
 
     def _show_matches(self, matches: tuple[str, ...]) -> None:
-        matched = set(matches)
-        for item in self._nodes.values():
-            if item.is_matched() != (item.name in matched):
-                item.set_matched(item.name in matched)
+        matched = {name for name in matches if name in self._nodes}
+        for name in self._matched ^ matched:
+            self._nodes[name].set_matched(name in matched)
+        self._matched = matched
+        if self._items is not None:
+            self._items.overview.set_matches(tuple(matched))
+            self.sigOverviewChanged.emit()
 
     # ------------------------------------------------------------------ zoom
 
@@ -237,19 +267,33 @@ class GraphView(QGraphicsView):
         """Show the whole diagram."""
         if self._layout is not None:
             self.fitInView(self._diagram_rect(), Qt.AspectRatioMode.KeepAspectRatio)
-            self.sigViewportChanged.emit()
+            self._zoomed()
+
+    def _zoomed(self) -> None:
+        """After a zoom: the overview below LABEL_LOD, the detailed items above."""
+        self._show_mode(self.scale_factor() < LABEL_LOD)
+        self.sigViewportChanged.emit()
+
+    def _show_mode(self, overview: bool) -> None:
+        """Show the overview or the detailed items. The overview's labels are placed for the
+        whole viewport, so it is repainted whole; the detailed items scroll by strips."""
+        if self._items is None:
+            return
+        self._overview_shown = overview
+        self._items.show_overview(overview)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate if overview
+                                   else QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
 
     def zoom_to_selection(self) -> None:
         """Centre the selected node, zoomed so it and its neighbours are readable."""
         name = self._session.selection if self._session is not None else ""
         if not name:
             return
-        item = self._nodes[name]
-        rect = item.sceneBoundingRect()
+        rect = self._nodes[name].box()
         port = self.viewport().rect()
         self.zoom_to(min(FOCUS_SCALE, port.width() / (3 * rect.width()),
                           port.height() / (6 * rect.height())))
-        self.centerOn(item)
+        self.centerOn(rect.center())
 
     def zoom_in(self) -> None:
         self.zoom_to(self.scale_factor() * ZOOM_STEP)
@@ -279,7 +323,7 @@ class GraphView(QGraphicsView):
         shift = self.mapFromScene(fixed) - anchor
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + shift.x())
         self.verticalScrollBar().setValue(self.verticalScrollBar().value() + shift.y())
-        self.sigViewportChanged.emit()
+        self._zoomed()
 
     # ------------------------------------------------------------------ export
 
@@ -313,15 +357,21 @@ class GraphView(QGraphicsView):
         self._render(generator, QRectF(0, 0, rect.width(), rect.height()), rect)
 
     def _render(self, device: QPaintDevice, target: QRectF, source: QRectF) -> None:
-        """Draw the scene's ``source`` rectangle onto ``target`` with every label shown."""
+        """Draw the scene's ``source`` rectangle onto ``target`` with the detailed items and
+        every label shown, without the highlight layer."""
         painter = QPainter(device)
         painter.setRenderHints(QPainter.RenderHint.Antialiasing
                                | QPainter.RenderHint.TextAntialiasing)
+        overview = self._overview_shown
+        self._show_mode(False)
+        self._items.highlight.setVisible(False)
         self._style.exporting = True
         try:
             self._scene.render(painter, target, source)
         finally:
             self._style.exporting = False
+            self._items.highlight.setVisible(True)
+            self._show_mode(overview)
             painter.end()
 
     # ------------------------------------------------------------------ events
@@ -359,10 +409,19 @@ class GraphView(QGraphicsView):
         super().mouseMoveEvent(event)
         if event.buttons() == Qt.MouseButton.NoButton:
             node = self._node_at(event.position().toPoint())
-            name = node.name if node else ""
-            if name != self._hovered:
-                self._hovered = name
-                self.sigNodeHovered.emit(name)
+            if node is not None:
+                node.prepare_hover()
+            self._hover(node.name if node else "")
+
+    def leaveEvent(self, event: QEvent) -> None:
+        super().leaveEvent(event)
+        self._hover("")
+
+    def _hover(self, name: str) -> None:
+        if name != self._hovered:
+            self._hovered = name
+            self._show_connections()
+            self.sigNodeHovered.emit(name)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         """The wheel zooms around the cursor."""
@@ -402,17 +461,19 @@ class GraphView(QGraphicsView):
         self.sigViewportChanged.emit()
 
     def _node_at(self, pos: QPoint) -> NodeItem | None:
-        """The node whose box is under a viewport position."""
-        for item in self.items(pos):
-            if isinstance(item, NodeItem):
-                return item
-        return None
+        """The node whose box is under a viewport position; in the overview, else the
+        nearest within HIT_PIXELS."""
+        if self._items is None:
+            return None
+        reach = HIT_PIXELS / self.scale_factor() if self._overview_shown else 0.0
+        return self._items.node_at(self.mapToScene(pos), reach)
 
     def _block_at(self, pos: QPoint) -> str:
         """The block a double-click at ``pos`` would toggle, "" when none."""
-        for item in self.items(pos):  # topmost first: nodes, then inner boxes
-            if isinstance(item, NodeItem):
-                return item.name if item.category == Category.BLOCK else ""
+        node = self._node_at(pos)
+        if node is not None:
+            return node.name if node.category == Category.BLOCK else ""
+        for item in self.items(pos):  # topmost first: inner boxes
             if isinstance(item, ClusterItem):
                 return item.path
         return ""

@@ -3,28 +3,34 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QResizeEvent
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
-from cnnviz.ui.diagram_style import SELECTION_COLOR
+from cnnviz.ui.diagram_style import BACKGROUND, SELECTION_COLOR
 from cnnviz.ui.graph_view import GraphView
 
 
 class Minimap(QGraphicsView):
-    """The whole diagram scaled down, with the main view's visible area as a rectangle;
-    clicking or dragging in it pans the main view there."""
+    """The whole diagram scaled down, drawn by the view's overview (marks, edges, labelled
+    bands) and kept as a picture, with the main view's visible area as a rectangle; clicking
+    or dragging in it pans the main view there."""
 
     def __init__(self, view: GraphView, parent: QWidget | None = None) -> None:
-        super().__init__(view.scene(), parent)
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))  # empty: drawBackground draws the overview
         self._view = view
         self._indicator = QRect()
         self.setInteractive(False)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setBackgroundBrush(BACKGROUND)
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setMinimumSize(80, 80)
         view.sigViewportChanged.connect(self._on_view_change)
-        view.scene().sceneRectChanged.connect(self._fit)
+        view.sigOverviewChanged.connect(self._redraw)
+        view.scene().sceneRectChanged.connect(self._follow)
+        self._follow(view.sceneRect())
 
     def sizeHint(self) -> QSize:
         return QSize(220, 220)
@@ -38,9 +44,20 @@ class Minimap(QGraphicsView):
         return rect.adjusted(-grow_x // 2, -grow_y // 2, grow_x - grow_x // 2,
                              grow_y - grow_y // 2)
 
+    def _follow(self, rect: QRectF) -> None:
+        """Take the main scene's rectangle and fit it."""
+        self.scene().setSceneRect(rect)
+        self._fit()
+
     def _fit(self) -> None:
         if not self.sceneRect().isEmpty():
             self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        """Draw the overview again (the diagram, its colours or the matches changed)."""
+        self.resetCachedContent()
+        self.viewport().update()
         self._on_view_change()
 
     def _on_view_change(self) -> None:
@@ -48,6 +65,12 @@ class Minimap(QGraphicsView):
         rect = self.indicator()
         self.viewport().update(self._indicator.united(rect).adjusted(-3, -3, 3, 3))
         self._indicator = rect
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawBackground(painter, rect)
+        overview = self._view.overview()
+        if overview is not None:
+            overview.draw(painter, rect)
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         painter.save()

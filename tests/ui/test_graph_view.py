@@ -1,6 +1,7 @@
 """The diagram view on ResNet-18: items match the layout, it follows the session (diagram,
-selection, search) and clicks select in it, double-clicks signal, level of detail, export,
-keeping the view across collapses, heat-map colours."""
+selection, search) and clicks select in it, double-clicks signal, level of detail and the
+overview, the connections of the selected and hovered nodes, export, keeping the view across
+collapses, heat-map colours."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
@@ -14,7 +15,8 @@ from PySide6.QtWidgets import QApplication, QLabel
 from cnnviz import analysis, diagram
 from cnnviz import graph as g
 from cnnviz.session import Diagram, DiagramView, LoadedModel, ModelRequest, Session
-from cnnviz.ui.diagram_style import CATEGORY_COLORS, EDGE_PEN, LABEL_LOD
+from cnnviz.ui.diagram_style import (BACKGROUND, CATEGORY_COLORS, EDGE_PEN, HIGHLIGHT_Z,
+                                     HOVER_EDGE_PEN, LABEL_LOD, SELECTION_EDGE_PEN, Highlight)
 from cnnviz.ui.graph_view import MAX_SCALE, GraphView
 from cnnviz.ui.legend import Legend
 from cnnviz.ui.minimap import Minimap
@@ -157,12 +159,11 @@ def test_search_matches_are_highlighted_and_centred_on(view, state, full, collap
 
 def test_skip_edges_are_drawn_differently(view, full):
     graph, _ = full
-    edges = view.edge_items()
-    assert len(edges) == graph.number_of_edges()
-    skips = [e for e in edges if graph.edges[e.source, e.target][g.SKIP]]
+    skips = [edge for edge in graph.edges if graph.edges[edge][g.SKIP]]
     assert skips
-    for edge in edges:
-        differs = edge.pen().style() != EDGE_PEN.style() or edge.pen().color() != EDGE_PEN.color()
+    for edge in graph.edges:
+        pen = view.edge_pen(*edge)
+        differs = pen.style() != EDGE_PEN.style() or pen.color() != EDGE_PEN.color()
         assert differs == (edge in skips)
 
 
@@ -177,10 +178,125 @@ def _light_pixels(view: GraphView, name: str) -> int:
 
 def test_labels_are_left_out_when_zoomed_far_out(view):
     assert CATEGORY_COLORS[g.Category.CONV].lightness() < 120  # white text on it
-    _show(view, "layer3_0_conv1", LABEL_LOD * 0.8)
-    assert _light_pixels(view, "layer3_0_conv1") == 0
-    _show(view, "layer3_0_conv1", LABEL_LOD * 1.2)
-    assert _light_pixels(view, "layer3_0_conv1") > 20
+    # (conv2, not conv1: zoomed out, conv1 lies under its block's name in screen-size text)
+    _show(view, "layer3_0_conv2", LABEL_LOD * 0.8)
+    assert _light_pixels(view, "layer3_0_conv2") == 0
+    _show(view, "layer3_0_conv2", LABEL_LOD * 1.2)
+    assert _light_pixels(view, "layer3_0_conv2") > 20
+
+
+def _drawn_extent(view: GraphView) -> QRectF:
+    """What the viewport shows that is not background, in scene coordinates."""
+    image = view.viewport().grab().toImage()
+    background = BACKGROUND.rgb() & 0xFFFFFF
+    xs, ys = [], []
+    for y in range(0, image.height(), 2):
+        for x in range(0, image.width(), 2):
+            if image.pixel(x, y) & 0xFFFFFF != background:
+                xs.append(x)
+                ys.append(y)
+    return QRectF(view.mapToScene(QPoint(min(xs), min(ys))),
+                  view.mapToScene(QPoint(max(xs), max(ys))))
+
+
+def test_below_the_label_scale_the_overview_replaces_the_detailed_items(qtbot, state,
+                                                                          collapsed):
+    view = GraphView(state)
+    qtbot.addWidget(view)
+    view.resize(500, 800)
+    view.show()
+    show_diagram(state, *collapsed)
+    graph, layout = collapsed
+    extents = []
+    for scale, overview in ((LABEL_LOD * 1.03, False), (LABEL_LOD * 0.97, True)):
+        view.zoom_to(scale)
+        view.centerOn(layout.width / 2, layout.height / 2)
+        assert view.overview_shown() == overview
+        assert view.overview().isVisible() == overview
+        assert all(view.node_item(name).isVisible() != overview for name in graph)
+        extents.append(_drawn_extent(view))
+    detailed, overview = extents
+    tolerance = 3 / (LABEL_LOD * 0.97)  # a couple of pixels
+    for side in ("left", "top", "right", "bottom"):
+        assert abs(getattr(detailed, side)() - getattr(overview, side)()) < tolerance, side
+
+
+def test_a_click_on_a_nodes_mark_in_the_overview_selects_it(view, state):
+    view.fit_to_window()
+    assert view.overview_shown() and view.scale_factor() < 0.1
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.mapFromScene(view.node_scene_pos("layer3_0_conv1")))
+    assert state.selection == "layer3_0_conv1"
+
+
+def _edge_shows(view: GraphView, layout, edge: tuple[str, str], color: QColor) -> bool:
+    """Whether the screen shows ``color`` (within a margin, a pixel either way) at the middle
+    of the part of an edge in view, away from boxes."""
+    path = next(p for p in layout.edges if (p.source, p.target) == edge)
+    port = view.viewport().rect().adjusted(10, 10, -10, -10)
+    boxes = [QRectF(b.x - b.width / 2 - 4, b.y - b.height / 2 - 4, b.width + 8, b.height + 8)
+             for b in layout.nodes.values()]
+    shown = []
+    for (x0, y0), (x1, y1) in zip(path.points, path.points[1:]):
+        steps = max(1, int((abs(x1 - x0) + abs(y1 - y0)) / 4))
+        for i in range(steps):
+            point = QPointF(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)
+            if port.contains(view.mapFromScene(point)) and not any(
+                    box.contains(point) for box in boxes):
+                shown.append(point)
+    assert shown, "the edge is not in view"
+    image = view.viewport().grab().toImage()
+    centre = view.mapFromScene(shown[len(shown) // 2])
+    return any(_close(QColor(image.pixel(centre.x() + dx, centre.y() + dy)), color)
+               for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+
+
+def _close(color: QColor, expected: QColor) -> bool:
+    return (abs(color.red() - expected.red()) + abs(color.green() - expected.green())
+            + abs(color.blue() - expected.blue())) < 60
+
+
+def test_selecting_a_node_highlights_its_edges_and_the_nodes_at_their_ends(view, state, full):
+    graph, layout = full
+    view.zoom_to(1.0)
+    view.centerOn(view.node_scene_pos("add_2"))
+    unrelated = ("layer2_0_conv2", "layer2_0_bn2")
+    assert not _edge_shows(view, layout, unrelated, SELECTION_EDGE_PEN.color())
+    state.select("add_2")
+    nodes, edges = view.highlighted(Highlight.SELECTION)
+    assert nodes == {"add_2", "layer2_0_bn2", "layer2_0_downsample_1", "layer2_0_relu_1"}
+    assert edges == {("layer2_0_bn2", "add_2"), ("layer2_0_downsample_1", "add_2"),
+                     ("add_2", "layer2_0_relu_1")}
+    for name in graph:  # the highlighted nodes are drawn above the veil, the others below
+        item = view.node_item(name)
+        assert (item.topLevelItem().zValue() > HIGHLIGHT_Z) == (name in nodes)
+        assert item.highlight() == (Highlight.SELECTION if name in nodes else Highlight.NONE)
+    for edge in edges:  # from end to end: the skip connection's longest stretch too
+        assert _edge_shows(view, layout, edge, SELECTION_EDGE_PEN.color()), edge
+    assert not _edge_shows(view, layout, unrelated, SELECTION_EDGE_PEN.color())
+    state.select("")
+    assert view.highlighted(Highlight.SELECTION) == (set(), set())
+    assert all(view.node_item(n).topLevelItem().zValue() < HIGHLIGHT_Z for n in graph)
+
+
+def test_hovering_a_node_highlights_its_connections_more_lightly(view, state, full, qtbot):
+    graph, layout = full
+    state.select("layer1_0_conv1")
+    pos = _show(view, "layer1_0_conv2", 1.0)
+    QTest.mouseMove(view.viewport(), pos)
+    qtbot.waitUntil(lambda: view.hovered() == "layer1_0_conv2")
+    assert view.node_item("layer1_0_conv2").toolTip().startswith("layer1_0_conv2 — Conv2d")
+    nodes, edges = view.highlighted(Highlight.HOVER)
+    assert nodes == {"layer1_0_conv2", "layer1_0_relu"} | set(graph.successors("layer1_0_conv2"))
+    assert edges == set(graph.in_edges("layer1_0_conv2")) | set(graph.out_edges("layer1_0_conv2"))
+    for edge in edges:
+        assert _edge_shows(view, layout, edge, HOVER_EDGE_PEN.color()), edge
+    assert view.highlighted(Highlight.SELECTION)[0] == {"layer1_0_conv1", "layer1_0_bn1",
+                                                        "maxpool"}
+    QTest.mouseMove(view.viewport(), QPoint(3, 3))
+    qtbot.waitUntil(lambda: view.hovered() == "")
+    assert view.highlighted(Highlight.HOVER) == (set(), set())
+    assert view.highlighted(Highlight.SELECTION)[0]  # the selection's stay
 
 
 def test_export_png_scales_and_is_not_blank(view, full, tmp_path):
@@ -287,6 +403,10 @@ def test_minimap_click_pans_the_view_and_legend_lists_categories(view, qtbot, fu
                      pos=minimap.mapFromScene(target))
     assert abs(_view_centre(view).y() - target.y()) < 10
     assert minimap.indicator().contains(minimap.mapFromScene(target))
+    image = minimap.viewport().grab().toImage()  # the overview: marks in category colours
+    conv = CATEGORY_COLORS[g.Category.CONV]
+    assert any(_close(QColor(image.pixel(x, y)), conv) for x in range(image.width())
+               for y in range(image.height()))
     legend = Legend()
     qtbot.addWidget(legend)
     texts = {label.text() for label in legend.findChildren(QLabel)}
