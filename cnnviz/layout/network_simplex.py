@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left, insort
 
 from cnnviz.layout.ranks import topological_order
 
@@ -54,7 +55,8 @@ class _NetworkSimplex:
         self.parent = [-1] * count  # the tree edge to a variable's parent, -1 at the root
         self.depth = [0] * count
         self.in_subtree = [False] * count  # the subtree a pivot moves
-        self.cut = [0] * len(tails)
+        self.cut = [0] * len(tails)  # 0 off the tree
+        self.negative: list[int] = []  # sorted indices in tree_edges of negative cut values
 
     def slack(self, e: int) -> float:
         return self.x[self.heads[e]] - self.x[self.tails[e]] - self.minlens[e]
@@ -70,6 +72,7 @@ class _NetworkSimplex:
     def solve(self) -> list[float]:
         self._tight_tree()
         self._init_cut_values(self._hang(0, -1))
+        self.negative = [i for i, e in enumerate(self.tree_edges) if self.cut[e] < 0]
         search_start = 0
         for _ in range(20 * self.count + 100):
             leaving, search_start = self._leave_edge(search_start)
@@ -196,19 +199,27 @@ class _NetworkSimplex:
         self.cut[f] = total
 
     def _leave_edge(self, start: int) -> tuple[int, int]:
-        """A tree edge with negative cut value (the most negative of the first few found)."""
-        best, found = -1, 0
-        size = len(self.tree_edges)
-        for k in range(size):
-            i = (start + k) % size
+        """A tree edge with negative cut value: the most negative of the first SEARCH_SIZE
+        found from index ``start`` of tree_edges on, cyclically; and where the next search
+        starts (at the last one looked at, or ``start`` if fewer were found)."""
+        negative = self.negative
+        first = bisect_left(negative, start)
+        looked_at = (negative[first:] + negative[:first])[:self.SEARCH_SIZE]
+        best = -1
+        for i in looked_at:
             e = self.tree_edges[i]
-            if self.cut[e] < 0:
-                if best < 0 or self.cut[e] < self.cut[best]:
-                    best = e
-                found += 1
-                if found >= self.SEARCH_SIZE:
-                    return best, i
-        return best, start
+            if best < 0 or self.cut[e] < self.cut[best]:
+                best = e
+        return best, looked_at[-1] if len(looked_at) == self.SEARCH_SIZE else start
+
+    def _set_cut(self, e: int, value: int) -> None:
+        """Set tree edge e's cut value, keeping ``negative`` up to date."""
+        if (value < 0) != (self.cut[e] < 0):
+            if value < 0:
+                insort(self.negative, self.tree_index[e])
+            else:
+                del self.negative[bisect_left(self.negative, self.tree_index[e])]
+        self.cut[e] = value
 
     def _pivot(self, leaving: int) -> None:
         """Exchange the leaving tree edge for the entering one: the subtree that the leaving
@@ -228,12 +239,12 @@ class _NetworkSimplex:
         lca = self._common_ancestor(self.tails[entering], self.heads[entering])
         self._tree_update(self.tails[entering], lca, cut_value, True)
         self._tree_update(self.heads[entering], lca, cut_value, False)
-        self.cut[entering] = -cut_value
-        self.cut[leaving] = 0
+        self._set_cut(leaving, 0)
         self.in_tree[leaving] = False
         self.in_tree[entering] = True
         self.tree_index[entering] = self.tree_index[leaving]
         self.tree_edges[self.tree_index[entering]] = entering
+        self._set_cut(entering, -cut_value)
         del self.tree_adjacent[tail][leaving], self.tree_adjacent[head][leaving]
         self.tree_adjacent[self.tails[entering]][entering] = None
         self.tree_adjacent[self.heads[entering]][entering] = None
@@ -275,5 +286,5 @@ class _NetworkSimplex:
         while v != lca:
             e = self.parent[v]
             forward = direction if v == self.tails[e] else not direction
-            self.cut[e] += cut_value if forward else -cut_value
+            self._set_cut(e, self.cut[e] + (cut_value if forward else -cut_value))
             v = self._other(e, v)

@@ -75,6 +75,15 @@ class _Orderer:
         self.direct: dict[tuple[int, int], list[int]] = {}
         for item in range(len(self.rank)):
             self.direct.setdefault((self.piece[item], self.rank[item]), []).append(item)
+        self.common = [self._common_piece(order) for order in self.order]
+
+    def _common_piece(self, items: list[int]) -> int:
+        """The innermost piece holding all these items."""
+        common = self.ancestors[items[0]]
+        for item in items[1:]:
+            while common[0] not in self.ancestors[item]:
+                common = common[1:]
+        return common[0]
 
     def run(self) -> Ordering:
         """Barycenter sweeps from two depth-first orders, the best kept."""
@@ -153,7 +162,8 @@ class _Orderer:
         Sibling clusters also present on the ``fixed`` rank keep their order from there.
         """
         current = len(self.order[r])
-        if current == 1 and keys is None:
+        if current == 1:
+            self._set_positions(r)
             return
         width = len(self.order[fixed]) if fixed is not None else 1
         neighbours = self.up if fixed is not None and fixed < r else self.down
@@ -172,11 +182,14 @@ class _Orderer:
         def sort_piece(piece: int) -> _Entry:
             entries = [item_entry(item) for item in self.direct.get((piece, r), ())]
             entries += [sort_piece(kid) for kid in self.kids_at[r].get(piece, ())]
+            if len(entries) == 1:
+                only = entries[0]
+                return _Entry(only.total, only.weight, only.fallback, only.items, piece)
             return _Entry(sum(e.total for e in entries), sum(e.weight for e in entries),
                           min(e.fallback for e in entries), _sorted_items(entries, fixed_position),
                           piece)
 
-        self.order[r] = sort_piece(0).items
+        self.order[r] = sort_piece(self.common[r]).items  # the pieces around hold just one
         self._set_positions(r)
 
     def _constraint_order(self, fixed: int | None) -> Callable[[int], int | None]:
