@@ -33,22 +33,21 @@ class Piece:
 @dataclass(frozen=True)
 class Clusters:
     """The pieces (0 is the root, which covers every rank; a parent comes before its
-    children), each node's innermost piece, and how far each piece's box reaches above the
-    top of its first rank's row and below the bottom of its last (padding, label, inner boxes).
+    children), each node's innermost piece, how far each piece's box reaches above the top of
+    its first rank's row and below the bottom of its last (padding, label, inner boxes), and
+    each piece's chain of enclosing pieces.
     """
 
     pieces: list[Piece]
     node_piece: list[int]
     top_reach: list[float]
     bottom_reach: list[float]
+    chains: list[list[int]]
 
     def chain(self, piece: int) -> list[int]:
-        """The piece and its ancestors, innermost first, the root last."""
-        chain = []
-        while piece >= 0:
-            chain.append(piece)
-            piece = self.pieces[piece].parent
-        return chain
+        """The piece and its ancestors, innermost first, the root last (shared: not to be
+        changed)."""
+        return self.chains[piece]
 
 
 def build_clusters(hierarchies: list[Hierarchy], rank: list[int],
@@ -62,34 +61,71 @@ def build_clusters(hierarchies: list[Hierarchy], rank: list[int],
     Leaves: each node inside the piece of every prefix of its hierarchy that covers its rank;
     a child piece's ranks within its parent's; pieces of one cluster on disjoint rank ranges.
     """
-    spans: dict[Hierarchy, list[tuple[int, int]]] = {}
-    for node, hierarchy in enumerate(hierarchies):
-        for k in range(1, len(hierarchy) + 1):
-            spans.setdefault(hierarchy[:k], []).append((rank[node], rank[node]))
+    keys, outer, prefixes = _prefixes(hierarchies)  # prefixes[v]: v's clusters, outermost first
+    # The ranks of each cluster's own nodes and edges (those of no inner cluster), then, inner
+    # clusters first, the ranks it covers: those and its inner clusters'.
+    spans: list[list[tuple[int, int]]] = [[] for _ in keys]
+    for node, clusters in enumerate(prefixes):
+        if clusters:
+            spans[clusters[-1]].append((rank[node], rank[node]))
     on_rail = {e for rail in rails for e in rail}
-    for u, v in (edge for e, edge in enumerate(edges) if e not in on_rail):
-        hu, hv = hierarchies[u], hierarchies[v]
+    for e, (u, v) in enumerate(edges):
         common = 0
-        while common < min(len(hu), len(hv)) and hu[common] == hv[common]:
-            common += 1
-        for k in range(1, common + 1):
-            spans[hu[:k]].append((rank[u], rank[v]))
+        for cu, cv in zip(prefixes[u], prefixes[v]):
+            if cu != cv:
+                break
+            common = cu
+        if common and e not in on_rail:
+            spans[common].append((rank[u], rank[v]))
+    shorter_first = sorted(range(1, len(keys)), key=lambda c: len(keys[c]))
+    for cluster in reversed(shorter_first):
+        spans[cluster] = _merged_intervals(spans[cluster])
+        spans[outer[cluster]].extend(spans[cluster])
     found: list[tuple[Hierarchy, int, int, int]] = [((), 0, max(rank), -1)]
-    by_key: dict[Hierarchy, list[int]] = {(): [0]}
-    for key in sorted(spans, key=len):
-        parent_pieces = by_key[key[:-1]]
-        for start, end in _merged_intervals(spans[key]):
+    by_cluster: list[list[int]] = [[0]] + [[] for _ in keys[1:]]
+    for cluster in shorter_first:
+        parent_pieces = by_cluster[outer[cluster]]
+        for start, end in spans[cluster]:
             parent = next(p for p in parent_pieces if found[p][1] <= start <= found[p][2])
-            found.append((key, start, end, parent))
-            by_key.setdefault(key, []).append(len(found) - 1)
+            found.append((keys[cluster], start, end, parent))
+            by_cluster[cluster].append(len(found) - 1)
     children: list[list[int]] = [[] for _ in found]
     for p, (*_, parent) in enumerate(found[1:], start=1):
         children[parent].append(p)
     pieces = [Piece(key, start, end, parent, len(key) - 1, tuple(kids))
               for (key, start, end, parent), kids in zip(found, children)]
-    node_piece = [next(p for p in by_key[hierarchy] if pieces[p].covers(rank[node]))
-                  for node, hierarchy in enumerate(hierarchies)]
-    return Clusters(pieces, node_piece, *_reaches(pieces))
+    node_piece = [next(p for p in by_cluster[clusters[-1] if clusters else 0]
+                       if pieces[p].covers(rank[node]))
+                  for node, clusters in enumerate(prefixes)]
+    chains: list[list[int]] = []
+    for p, piece in enumerate(pieces):  # a parent comes first
+        chains.append([p] + (chains[piece.parent] if piece.parent >= 0 else []))
+    return Clusters(pieces, node_piece, *_reaches(pieces), chains)
+
+
+def _prefixes(hierarchies: list[Hierarchy]
+              ) -> tuple[list[Hierarchy], list[int], list[tuple[int, ...]]]:
+    """Every hierarchy prefix numbered (0 is the empty one; in order of first appearance,
+    shorter ones first within a hierarchy), the number of each one's prefix one shorter (-1
+    for the empty one), and each hierarchy as the numbers of its non-empty prefixes,
+    outermost first."""
+    number: dict[Hierarchy, int] = {(): 0}
+    keys: list[Hierarchy] = [()]
+    outer = [-1]
+    known: dict[Hierarchy, tuple[int, ...]] = {}
+    result = []
+    for hierarchy in hierarchies:
+        ids = known.get(hierarchy)
+        if ids is None:
+            for k in range(1, len(hierarchy) + 1):
+                if hierarchy[:k] not in number:
+                    number[hierarchy[:k]] = len(keys)
+                    keys.append(hierarchy[:k])
+                    outer.append(number[hierarchy[:k - 1]])
+            ids = known[hierarchy] = tuple(number[hierarchy[:k]]
+                                           for k in range(1, len(hierarchy) + 1))
+        result.append(ids)
+    return keys, outer, result
 
 
 def _merged_intervals(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
