@@ -10,7 +10,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from cnnviz.layout.geometry import CLUSTER_LABEL_HEIGHT, CLUSTER_PAD, ClusterBox
+from cnnviz.layout.geometry import (
+    CLUSTER_PAD,
+    SPACINGS,
+    TOP_TO_BOTTOM,
+    ClusterBox,
+    Spacing,
+)
+
+_TOP_TO_BOTTOM = SPACINGS[TOP_TO_BOTTOM]
 
 Hierarchy = tuple[tuple[str, str], ...]  # (module path, module type), outermost first
 
@@ -51,8 +59,10 @@ class Clusters:
 
 
 def build_clusters(hierarchies: list[Hierarchy], rank: list[int],
-                   edges: list[tuple[int, int]], rails: list[list[int]]) -> Clusters:
-    """The pieces of every cluster.
+                   edges: list[tuple[int, int]], rails: list[list[int]],
+                   spacing: Spacing = _TOP_TO_BOTTOM) -> Clusters:
+    """The pieces of every cluster, their boxes reaching ``spacing.label_above`` further up
+    for the label.
 
     Assumes: ``hierarchies[v]`` and ``rank[v]`` for every node v (an empty hierarchy: no
     cluster); rank[v] > rank[u] for every edge (u, v). An edge makes the clusters common to
@@ -100,7 +110,7 @@ def build_clusters(hierarchies: list[Hierarchy], rank: list[int],
     chains: list[list[int]] = []
     for p, piece in enumerate(pieces):  # a parent comes first
         chains.append([p] + (chains[piece.parent] if piece.parent >= 0 else []))
-    return Clusters(pieces, node_piece, *_reaches(pieces), chains)
+    return Clusters(pieces, node_piece, *_reaches(pieces, spacing.label_above), chains)
 
 
 def _prefixes(hierarchies: list[Hierarchy]
@@ -139,13 +149,14 @@ def _merged_intervals(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(s, e) for s, e in merged]
 
 
-def _reaches(pieces: list[Piece]) -> tuple[list[float], list[float]]:
-    """How far each piece's box reaches above its first row and below its last."""
+def _reaches(pieces: list[Piece], label: float) -> tuple[list[float], list[float]]:
+    """How far each piece's box reaches above its first row and below its last, with
+    ``label`` above its contents."""
     top = [0.0] * len(pieces)
     bottom = [0.0] * len(pieces)
     for p in range(len(pieces) - 1, 0, -1):  # children come after their parents
         piece = pieces[p]
-        top[p] = CLUSTER_PAD + CLUSTER_LABEL_HEIGHT + max(
+        top[p] = CLUSTER_PAD + label + max(
             (top[k] for k in piece.children if pieces[k].start == piece.start), default=0.0)
         bottom[p] = CLUSTER_PAD + max(
             (bottom[k] for k in piece.children if pieces[k].end == piece.end), default=0.0)
@@ -153,22 +164,24 @@ def _reaches(pieces: list[Piece]) -> tuple[list[float], list[float]]:
 
 
 def cluster_boxes(clusters: Clusters, item_piece: list[int], x: list[float],
-                  half_width: list[float], row_top: list[float],
-                  row_bottom: list[float]) -> list[ClusterBox]:
+                  half_width: list[float], row_top: list[float], row_bottom: list[float],
+                  spacing: Spacing = _TOP_TO_BOTTOM) -> list[ClusterBox]:
     """A box per piece but the root, around its items and inner boxes.
 
     Assumes: every item (node or dummy point) has its innermost piece, centre x and half
     width; ``row_top`` and ``row_bottom`` leave room for each box's reach (see
-    :class:`Clusters`). Leaves: boxes in piece order, each padded around its contents.
+    :class:`Clusters`). Leaves: boxes in piece order, each padded around its contents, with
+    ``spacing.label_before`` more on the left.
     """
     pieces = clusters.pieces
+    before = CLUSTER_PAD + spacing.label_before
     extent = [[math.inf, -math.inf] for _ in pieces]
     for piece, centre, half in zip(item_piece, x, half_width):
-        extent[piece][0] = min(extent[piece][0], centre - half - CLUSTER_PAD)
+        extent[piece][0] = min(extent[piece][0], centre - half - before)
         extent[piece][1] = max(extent[piece][1], centre + half + CLUSTER_PAD)
     for p in range(len(pieces) - 1, 0, -1):
         parent = pieces[p].parent
-        extent[parent][0] = min(extent[parent][0], extent[p][0] - CLUSTER_PAD)
+        extent[parent][0] = min(extent[parent][0], extent[p][0] - before)
         extent[parent][1] = max(extent[parent][1], extent[p][1] + CLUSTER_PAD)
     boxes = []
     for p, piece in enumerate(pieces[1:], start=1):

@@ -18,8 +18,10 @@ from cnnviz.layout.geometry import (
     EDGE_GAP,
     MARGIN,
     NODE_GAP,
-    RANK_GAP,
+    SPACINGS,
+    TOP_TO_BOTTOM,
     NodeBox,
+    Spacing,
 )
 from cnnviz.layout.long_edges import LayeredGraph
 from cnnviz.layout.network_simplex import network_simplex
@@ -32,6 +34,7 @@ _WEIGHT_REAL_DUMMY = 2
 _WEIGHT_DUMMY_DUMMY = 8
 
 Token = tuple[str, int]  # ("item", item) or ("left" | "right", piece): a cluster border
+_TOP_TO_BOTTOM = SPACINGS[TOP_TO_BOTTOM]
 
 
 @dataclass(frozen=True)
@@ -43,16 +46,17 @@ class Rows:
 
 
 def x_coordinates(graph: LayeredGraph, clusters: Clusters, ordering: Ordering,
-                  half_width: list[float], edges: list[tuple[int, int]]) -> list[float]:
+                  half_width: list[float], edges: list[tuple[int, int]],
+                  spacing: Spacing = _TOP_TO_BOTTOM) -> list[float]:
     """Centre x of every item.
 
     Assumes: the ordered layered graph of these ``edges`` (the graph's, between nodes), each
     item's half width (0 for a dummy point).
     Leaves: every rank's items in their order, neighbours at least their half widths plus a
     gap apart: NODE_GAP between two nodes, EDGE_GAP next to a dummy point, and where cluster
-    borders lie between them CLUSTER_PAD inside each border and CLUSTER_GAP outside it; each
-    block at one x; the weighted horizontal length of the links between items as small as
-    that allows.
+    borders lie between them CLUSTER_PAD inside each border (plus ``spacing.label_before``
+    inside a left border) and CLUSTER_GAP outside it; each block at one x; the weighted
+    horizontal length of the links between items as small as that allows; x not normalised.
     """
     block = _align(graph, clusters, ordering, *longest_paths(graph.node_count, edges))
     block_count = max(block) + 1
@@ -79,7 +83,8 @@ def x_coordinates(graph: LayeredGraph, clusters: Clusters, ordering: Ordering,
         tokens = _tokens(order, graph.ancestors)
         require(origin, variable(tokens[0]), 0.0)
         for t1, t2 in zip(tokens, tokens[1:]):
-            require(variable(t1), variable(t2), _token_gap(graph, half_width, t1, t2))
+            require(variable(t1), variable(t2),
+                    _token_gap(graph, half_width, t1, t2, spacing.label_before))
     pull: dict[tuple[int, int], int] = {}
     for a in range(len(graph.rank)):
         for b in graph.down[a]:
@@ -129,8 +134,10 @@ def _tokens(order: list[int], ancestors: list[list[int]]) -> list[Token]:
     return tokens
 
 
-def _token_gap(graph: LayeredGraph, half_width: list[float], t1: Token, t2: Token) -> float:
-    """Least distance between the centres (or border lines) of two neighbouring tokens."""
+def _token_gap(graph: LayeredGraph, half_width: list[float], t1: Token, t2: Token,
+               label: float) -> float:
+    """Least distance between the centres (or border lines) of two neighbouring tokens;
+    ``label``: room for a cluster's label inside its left border."""
     kind1, kind2 = t1[0], t2[0]
     half1 = half_width[t1[1]] if kind1 == "item" else 0.0
     half2 = half_width[t2[1]] if kind2 == "item" else 0.0
@@ -139,7 +146,9 @@ def _token_gap(graph: LayeredGraph, half_width: list[float], t1: Token, t2: Toke
         gap = NODE_GAP if both_real else EDGE_GAP
     elif (kind1, kind2) in (("item", "left"), ("right", "item"), ("right", "left")):
         gap = CLUSTER_GAP
-    else:  # inside a cluster: ("left", *) or (*, "right")
+    elif kind1 == "left":  # inside a cluster, after its left border
+        gap = CLUSTER_PAD + label
+    else:  # inside a cluster, before its right border
         gap = CLUSTER_PAD
     return half1 + gap + half2
 
@@ -217,13 +226,14 @@ def _may_align(graph: LayeredGraph, clusters: Clusters, ordering: Ordering, a: i
     return True
 
 
-def rank_rows(rank: list[int], sizes: list[tuple[float, float]], clusters: Clusters) -> Rows:
+def rank_rows(rank: list[int], sizes: list[tuple[float, float]], clusters: Clusters,
+              spacing: Spacing = _TOP_TO_BOTTOM) -> Rows:
     """The rows of the ranks, top down.
 
     Assumes: each node's rank and (width, height); ``clusters`` built on these ranks.
     Leaves: the first row MARGIN plus the reach of the boxes starting there below 0; each row
-    as tall as its tallest node; between two rows RANK_GAP plus the reach of the boxes that
-    end above and start below.
+    as tall as its tallest node; between two rows ``spacing.rank_gap`` plus the reach of the
+    boxes that end above and start below.
     """
     rank_count = max(rank) + 1
     above = [0.0] * (rank_count + 1)  # room needed above rank r for boxes starting
@@ -240,7 +250,7 @@ def rank_rows(rank: list[int], sizes: list[tuple[float, float]], clusters: Clust
     for r in range(rank_count):
         row_top.append(y)
         row_bottom.append(y + heights[r])
-        y += heights[r] + below[r] + RANK_GAP + above[r + 1]
+        y += heights[r] + below[r] + spacing.rank_gap + above[r + 1]
     return Rows(row_top, row_bottom)
 
 

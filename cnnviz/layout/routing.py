@@ -3,7 +3,8 @@
 Edges leave the bottom border of their source and enter the top border of their target, at
 ports spread along the border in the order of the items they lead to; they run vertically
 through rows and curve (sampled cubic Béziers) in the gaps between rows, so no edge ever
-passes through a node.
+passes through a node. Left to right, the final transposition turns these into the right and
+left borders, rows into columns.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from layout_checks import layered
+from layout_checks import assert_one_rail_per_dense_block, layered
 from synthetic_models import SYNTHETIC_MODELS, random_model
 
 from cnnviz.layout.clusters import build_clusters
@@ -11,14 +11,7 @@ from cnnviz.layout.long_edges import find_rails, split_long_edges
 
 def test_dense_blocks_route_their_edges_along_one_rail(layouts):
     graph, layout = layouts["densenet121"]
-    rails: dict[str, set[float]] = {}
-    for edge in layout.edges:
-        for (x0, y0), (x1, y1) in zip(edge.points, edge.points[1:]):
-            if x0 == x1 and y1 - y0 > 200:  # runs past at least two nodes
-                block = graph.nodes[edge.target]["hierarchy"][1][0]
-                rails.setdefault(block, set()).add(round(x0, 6))
-    assert sorted(rails) == [f"features.denseblock{b}" for b in range(1, 5)]
-    assert all(len(xs) == 1 for xs in rails.values()), rails
+    assert_one_rail_per_dense_block(graph, layout)
     concats = [n for n in graph.nodes if graph.nodes[n]["category"] == "concat"]
     ends = {}
     for edge in layout.edges:
