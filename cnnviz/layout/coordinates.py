@@ -9,6 +9,7 @@ between them for cluster padding and labels.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cnnviz.layout.clusters import Clusters
@@ -28,12 +29,10 @@ from cnnviz.layout.network_simplex import network_simplex
 from cnnviz.layout.ordering import Ordering
 from cnnviz.layout.ranks import longest_paths
 
-# Weights of the x objective (Graphviz dot's): long edges are kept straighter than short ones.
-_WEIGHT_REAL_REAL = 1
-_WEIGHT_REAL_DUMMY = 2
-_WEIGHT_DUMMY_DUMMY = 8
+# Weights of the x objective (Graphviz dot's), by the number of dummy points a link joins:
+# long edges are kept straighter than short ones.
+_WEIGHTS = (1, 2, 8)
 
-Token = tuple[str, int]  # ("item", item) or ("left" | "right", piece): a cluster border
 _TOP_TO_BOTTOM = SPACINGS[TOP_TO_BOTTOM]
 
 
@@ -59,98 +58,92 @@ def x_coordinates(graph: LayeredGraph, clusters: Clusters, ordering: Ordering,
     horizontal length of the links between items as small as that allows; x not normalised.
     """
     block = _align(graph, clusters, ordering, *longest_paths(graph.node_count, edges))
-    block_count = max(block) + 1
-    pieces = clusters.pieces
-    # Variables: blocks, then left and right border of each piece but the root, then an
-    # origin, then one helper per pair of blocks joined by edges.
-    left = {p: block_count + 2 * (p - 1) for p in range(1, len(pieces))}
-    right = {p: block_count + 2 * (p - 1) + 1 for p in range(1, len(pieces))}
-    origin = block_count + 2 * (len(pieces) - 1)
-
-    def variable(token: Token) -> int:
-        kind, value = token
-        if kind == "item":
-            return block[value]
-        return left[value] if kind == "left" else right[value]
-
-    separation: dict[tuple[int, int], float] = {}
-
-    def require(a: int, b: int, gap: float) -> None:
-        if separation.get((a, b), -math.inf) < gap:
-            separation[(a, b)] = gap
-
-    for order in ordering.order:
-        tokens = _tokens(order, graph.ancestors)
-        require(origin, variable(tokens[0]), 0.0)
-        for t1, t2 in zip(tokens, tokens[1:]):
-            require(variable(t1), variable(t2),
-                    _token_gap(graph, half_width, t1, t2, spacing.label_before))
-    pull: dict[tuple[int, int], int] = {}
-    for a in range(len(graph.rank)):
-        for b in graph.down[a]:
-            if block[a] != block[b]:
-                pair = (min(block[a], block[b]), max(block[a], block[b]))
-                pull[pair] = pull.get(pair, 0) + _edge_weight(graph, a, b)
+    borders = max(block) + 1
+    # Variables: blocks, then the left and right border of each piece but the root, then an
+    # origin, then one helper per pair of blocks joined by edges. A pair of variables a, b is
+    # keyed a·size + b.
+    origin = borders + 2 * (len(clusters.pieces) - 1)
+    size = origin + 1
     tails, heads, minlens, weights = [], [], [], []
-    for (a, b), gap in separation.items():
-        tails.append(a)
-        heads.append(b)
+    for key, gap in _separations(graph, ordering, half_width, block, borders, size,
+                                 spacing.label_before).items():
+        tails.append(key // size)
+        heads.append(key % size)
         minlens.append(gap)
         weights.append(0)
-    helper = origin + 1
-    for (a, b), weight in pull.items():
-        for end in (a, b):
+    helper = size
+    for key, weight in _pulls(graph, block, size).items():
+        for end in divmod(key, size):
             tails.append(helper)
             heads.append(end)
             minlens.append(0.0)
             weights.append(weight)
         helper += 1
     values = network_simplex(helper, tails, heads, minlens, weights)
-    return [values[block[item]] for item in range(len(graph.rank))]
+    return [values[b] for b in block]
 
 
-def _edge_weight(graph: LayeredGraph, a: int, b: int) -> int:
-    dummies = graph.is_dummy(a) + graph.is_dummy(b)
-    return (_WEIGHT_REAL_REAL, _WEIGHT_REAL_DUMMY, _WEIGHT_DUMMY_DUMMY)[dummies]
+# Kinds of token on a rank: a node, a dummy point, the left or right border of a piece.
+_NODE, _DUMMY, _LEFT, _RIGHT = range(4)
 
 
-def _tokens(order: list[int], ancestors: list[list[int]]) -> list[Token]:
-    """A rank's items left to right, with the borders of the cluster pieces around them."""
-    tokens: list[Token] = []
-    open_pieces: list[int] = []
+def _separations(graph: LayeredGraph, ordering: Ordering, half_width: list[float],
+                 block: list[int], borders: int, size: int, label: float) -> dict[int, float]:
+    """The least distance from each variable to the next on any rank, and from the origin
+    (size − 1) to the first on each rank (0); pairs keyed a·size + b, piece p's borders
+    being variables borders + 2·(p − 1) and the one after."""
+    # The gap between the extents of two neighbouring tokens, by kind; ``label`` is the room
+    # for a cluster's label inside its left border.
+    gaps = [[NODE_GAP, EDGE_GAP, CLUSTER_GAP, CLUSTER_PAD],
+            [EDGE_GAP, EDGE_GAP, CLUSTER_GAP, CLUSTER_PAD],
+            [CLUSTER_PAD + label] * 4,
+            [CLUSTER_GAP, CLUSTER_GAP, CLUSTER_GAP, CLUSTER_PAD]]
+    separation: dict[int, float] = {}
+    for order in ordering.order:
+        tokens = _tokens(order, graph, block, half_width, borders)
+        kind_before, before, half_before = next(tokens)
+        separation.setdefault((size - 1) * size + before, 0.0)
+        for kind, variable, half in tokens:
+            key = before * size + variable
+            gap = half_before + gaps[kind_before][kind] + half
+            if separation.get(key, -math.inf) < gap:
+                separation[key] = gap
+            kind_before, before, half_before = kind, variable, half
+    return separation
+
+
+def _tokens(order: list[int], graph: LayeredGraph, block: list[int], half_width: list[float],
+            borders: int) -> Iterator[tuple[int, int, float]]:
+    """A rank's items left to right with the borders of the pieces around them: (kind,
+    variable, half width) each."""
+    opened: list[int] = []  # pieces whose left border is passed, outermost first
     for item in order:
-        path = ancestors[item][-2::-1]  # outermost first, root left out
-        common = 0
-        while common < min(len(path), len(open_pieces)) and path[common] == open_pieces[common]:
-            common += 1
-        while len(open_pieces) > common:
-            tokens.append(("right", open_pieces.pop()))
-        for piece in path[common:]:
-            tokens.append(("left", piece))
-            open_pieces.append(piece)
-        tokens.append(("item", item))
-    while open_pieces:
-        tokens.append(("right", open_pieces.pop()))
-    return tokens
+        chain = graph.ancestors[item]  # innermost first, the root last
+        if chain[0] != (opened[-1] if opened else 0):
+            path = chain[-2::-1]
+            common = 0
+            while common < min(len(path), len(opened)) and path[common] == opened[common]:
+                common += 1
+            while len(opened) > common:
+                yield _RIGHT, borders + 2 * opened.pop() - 1, 0.0
+            for piece in path[common:]:
+                yield _LEFT, borders + 2 * piece - 2, 0.0
+                opened.append(piece)
+        yield (_DUMMY if graph.node[item] < 0 else _NODE), block[item], half_width[item]
+    while opened:
+        yield _RIGHT, borders + 2 * opened.pop() - 1, 0.0
 
 
-def _token_gap(graph: LayeredGraph, half_width: list[float], t1: Token, t2: Token,
-               label: float) -> float:
-    """Least distance between the centres (or border lines) of two neighbouring tokens;
-    ``label``: room for a cluster's label inside its left border."""
-    kind1, kind2 = t1[0], t2[0]
-    half1 = half_width[t1[1]] if kind1 == "item" else 0.0
-    half2 = half_width[t2[1]] if kind2 == "item" else 0.0
-    if kind1 == "item" and kind2 == "item":
-        both_real = not graph.is_dummy(t1[1]) and not graph.is_dummy(t2[1])
-        gap = NODE_GAP if both_real else EDGE_GAP
-    elif (kind1, kind2) in (("item", "left"), ("right", "item"), ("right", "left")):
-        gap = CLUSTER_GAP
-    elif kind1 == "left":  # inside a cluster, after its left border
-        gap = CLUSTER_PAD + label
-    else:  # inside a cluster, before its right border
-        gap = CLUSTER_PAD
-    return half1 + gap + half2
+def _pulls(graph: LayeredGraph, block: list[int], size: int) -> dict[int, int]:
+    """The summed weight of the links between each pair of blocks, keyed a·size + b, a < b."""
+    pull: dict[int, int] = {}
+    node = graph.node
+    for a, below in enumerate(graph.down):
+        for b in below:
+            if block[a] != block[b]:
+                key = min(block[a], block[b]) * size + max(block[a], block[b])
+                pull[key] = pull.get(key, 0) + _WEIGHTS[(node[a] < 0) + (node[b] < 0)]
+    return pull
 
 
 def _align(graph: LayeredGraph, clusters: Clusters, ordering: Ordering, depth: list[int],
