@@ -57,7 +57,7 @@ def x_coordinates(graph: LayeredGraph, clusters: Clusters, ordering: Ordering,
     inside a left border) and CLUSTER_GAP outside it; each block at one x; the weighted
     horizontal length of the links between items as small as that allows; x not normalised.
     """
-    block = _align(graph, clusters, ordering, *longest_paths(graph.node_count, edges))
+    block = _align(graph, ordering, *longest_paths(graph.node_count, edges))
     borders = max(block) + 1
     # Variables: blocks, then the left and right border of each piece but the root, then an
     # origin, then one helper per pair of blocks joined by edges. A pair of variables a, b is
@@ -146,8 +146,8 @@ def _pulls(graph: LayeredGraph, block: list[int], size: int) -> dict[int, int]:
     return pull
 
 
-def _align(graph: LayeredGraph, clusters: Clusters, ordering: Ordering, depth: list[int],
-           height: list[int]) -> list[int]:
+def _align(graph: LayeredGraph, ordering: Ordering, depth: list[int], height: list[int]
+           ) -> list[int]:
     """Block number of every item; a block is a vertical chain drawn at one x.
 
     Candidate links between adjacent ranks are taken greedily, best first: node-node
@@ -156,22 +156,23 @@ def _align(graph: LayeredGraph, clusters: Clusters, ordering: Ordering, depth: l
     edges stay straight), then node-dummy links. A link must not cross an accepted link or a
     cluster border.
     """
-    rank, pos, up, down = graph.rank, ordering.pos, graph.up, graph.down
+    rank, pos, node = graph.rank, ordering.pos, graph.node
+    median_below = [_median_position(pos, below) for below in graph.down]
+    median_above = [_median_position(pos, above) for above in graph.up]
     candidates = []
-    for a in range(len(rank)):
-        for b in down[a]:
-            kind = graph.is_dummy(a) + graph.is_dummy(b)
+    for a, below in enumerate(graph.down):
+        for b in below:
+            kind = (node[a] < 0) + (node[b] < 0)
             priority = (3 if kind == 0 else 2 if kind == 2 else 1)
             criticality = depth[a] + height[b] if kind == 0 else 0
-            offset = (abs(pos[b] - _median_position(pos, down[a]))
-                      + abs(pos[a] - _median_position(pos, up[b])))
+            offset = abs(pos[b] - median_below[a]) + abs(pos[a] - median_above[b])
             candidates.append((-priority, -criticality, offset, rank[a], pos[a], pos[b], a, b))
     candidates.sort()
     below = [-1] * len(rank)
     above = [-1] * len(rank)
     accepted: list[list[tuple[int, int]]] = [[] for _ in range(graph.rank_count)]
     for *_, a, b in candidates:
-        if below[a] >= 0 or above[b] >= 0 or not _may_align(graph, clusters, ordering, a, b):
+        if below[a] >= 0 or above[b] >= 0 or not _may_align(graph, ordering, a, b):
             continue
         r = rank[a]
         pa, pb = pos[a], pos[b]
@@ -192,6 +193,9 @@ def _align(graph: LayeredGraph, clusters: Clusters, ordering: Ordering, depth: l
 
 
 def _median_position(pos: list[int], neighbours: dict[int, int]) -> float:
+    """The median position of the neighbours, 0 for none."""
+    if len(neighbours) < 2:
+        return next((pos[n] for n in neighbours), 0)
     positions = sorted(pos[n] for n in neighbours)
     middle = len(positions) // 2
     if len(positions) % 2:
@@ -199,23 +203,21 @@ def _median_position(pos: list[int], neighbours: dict[int, int]) -> float:
     return (positions[middle - 1] + positions[middle]) / 2
 
 
-def _may_align(graph: LayeredGraph, clusters: Clusters, ordering: Ordering, a: int,
-               b: int) -> bool:
-    """Whether a (rank r) and b (rank r + 1) can share an x without crossing a border."""
-    r = graph.rank[a]
+def _may_align(graph: LayeredGraph, ordering: Ordering, a: int, b: int) -> bool:
+    """Whether a (rank r) and b (rank r + 1) can share an x without crossing a border (a
+    piece has a border on a rank where it holds an item: every rank it covers)."""
+    below = graph.rank[b]
     chain_a, chain_b = graph.ancestors[a], graph.ancestors[b]
-    starts, starts_below = ordering.segment_start[r], ordering.segment_start[r + 1]
-    for piece in starts:
-        if not clusters.pieces[piece].covers(r + 1):
+    starts_below = ordering.segment_start[below]
+    pos_a, pos_b = ordering.pos[a], ordering.pos[b]
+    for piece, start in ordering.segment_start[below - 1].items():
+        if piece not in starts_below:  # not on b's rank: no border there
             continue
         inside_a, inside_b = piece in chain_a, piece in chain_b
         if inside_a != inside_b:
             return False
-        if not inside_a:
-            left_a = ordering.pos[a] < starts[piece]
-            left_b = ordering.pos[b] < starts_below[piece]
-            if left_a != left_b:
-                return False
+        if not inside_a and (pos_a < start) != (pos_b < starts_below[piece]):
+            return False
     return True
 
 
