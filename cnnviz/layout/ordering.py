@@ -7,7 +7,6 @@ their boxes never overlap.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -68,36 +67,52 @@ class _Orderer:
             self.order[self.rank[item]].append(item)
         self.pos = [0] * len(self.rank)
         self.segment_start: list[dict[int, int]] = [{} for _ in range(self.rank_count)]
-        self.kids_at: list[dict[int, list[int]]] = [{} for _ in range(self.rank_count)]
-        for p, piece in enumerate(self.pieces[1:], start=1):
-            for r in range(piece.start, piece.end + 1):
-                self.kids_at[r].setdefault(piece.parent, []).append(p)
         self.direct: dict[tuple[int, int], list[int]] = {}
         for item in range(len(self.rank)):
             self.direct.setdefault((self.piece[item], self.rank[item]), []).append(item)
+        # Sorting a rank starts from the innermost piece holding all its items (the pieces
+        # around it hold one entry each) and needs the pieces inside it, by parent.
         self.common = [self._common_piece(order) for order in self.order]
+        self.kids_at: list[dict[int, list[int]]] = [{} for _ in range(self.rank_count)]
+        for item, chain in enumerate(self.ancestors):
+            r = self.rank[item]
+            for piece in chain[:chain.index(self.common[r])]:
+                kids = self.kids_at[r].setdefault(self.pieces[piece].parent, [])
+                if piece in kids:
+                    break
+                kids.append(piece)
+        for kids_by_parent in self.kids_at:
+            for kids in kids_by_parent.values():
+                kids.sort()
 
     def _common_piece(self, items: list[int]) -> int:
         """The innermost piece holding all these items."""
-        common = self.ancestors[items[0]]
+        common = self.piece[items[0]]
         for item in items[1:]:
-            while common[0] not in self.ancestors[item]:
-                common = common[1:]
-        return common[0]
+            other = self.piece[item]
+            while common != other:
+                if self.pieces[common].depth >= self.pieces[other].depth:
+                    common = self.pieces[common].parent
+                else:
+                    other = self.pieces[other].parent
+        return common
 
     def run(self) -> Ordering:
-        """Barycenter sweeps from two depth-first orders, the best kept."""
-        best, best_order = math.inf, self.order
-        for reverse in (False, True):
-            crossings = self._sweeps(self._depth_first_visit(reverse))
-            if crossings < best:
-                best, best_order = crossings, [list(rank) for rank in self.order]
-            if best == 0:
-                break
-        self.order = best_order
+        """Barycenter sweeps from two depth-first orders, the best kept (the first on a tie)."""
+        crossings = self._sweeps(self._depth_first_visit(False))
+        if crossings > 0:
+            first = self._copy()
+            if self._sweeps(self._depth_first_visit(True)) >= crossings:
+                self._restore(first)
+        return Ordering(self.order, self.pos, self.segment_start)
+
+    def _copy(self) -> list[list[int]]:
+        return [list(rank) for rank in self.order]
+
+    def _restore(self, order: list[list[int]]) -> None:
+        self.order = order
         for r in range(self.rank_count):
             self._set_positions(r)
-        return Ordering(self.order, self.pos, self.segment_start)
 
     def _sweeps(self, visit: list[float]) -> int:
         """Order by visit number, then sweep; leaves the best order found, returns its crossings."""
@@ -105,11 +120,13 @@ class _Orderer:
         for r in range(1, self.rank_count):
             self._sort_rank(r, r - 1, visit)
         best = self._crossings()
-        best_order = [list(rank) for rank in self.order]
-        stale = 0
+        kept = self.order  # the best order, once a sweep has made the current one worse
+        stale = 0  # sweeps since the best
         for sweep in range(_MAX_SWEEPS):
             if best == 0 or stale >= 2:
                 break
+            if stale == 0:
+                kept = self._copy()
             if sweep % 2 == 0:
                 for r in range(1, self.rank_count):
                     self._sort_rank(r, r - 1)
@@ -119,12 +136,11 @@ class _Orderer:
             self._transpose()
             crossings = self._crossings()
             if crossings < best:
-                best, best_order, stale = crossings, [list(rank) for rank in self.order], 0
+                best, stale = crossings, 0
             else:
                 stale += 1
-        self.order = best_order
-        for r in range(self.rank_count):
-            self._set_positions(r)
+        if stale:
+            self._restore(kept)
         return best
 
     def _depth_first_visit(self, reverse: bool) -> list[float]:
@@ -230,6 +246,8 @@ class _Orderer:
         """Crossings between adjacent ranks, an edge drawn through a rail counted per edge."""
         total = 0
         for r in range(self.rank_count - 1):
+            if len(self.order[r]) == 1 or len(self.order[r + 1]) == 1:
+                continue  # all edges have an end in common
             pairs = sorted(
                 (self.pos[a], self.pos[b], count)
                 for a in self.order[r]
