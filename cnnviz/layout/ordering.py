@@ -177,36 +177,45 @@ class _Orderer:
 
         Sibling clusters also present on the ``fixed`` rank keep their order from there.
         """
+        if len(self.order[r]) > 1:
+            entries = self._item_entries(r, fixed, keys)
+            # The pieces around the common piece hold just one entry each.
+            self.order[r] = self._sort_piece(self.common[r], r, entries,
+                                             self._constraint_order(fixed)).items
+        self._set_positions(r)
+
+    def _item_entries(self, r: int, fixed: int | None, keys: list[float] | None
+                      ) -> dict[int, _Entry]:
+        """Each item of rank r with its barycenter on the ``fixed`` rank (or its key); its
+        relative position now is the fallback."""
         current = len(self.order[r])
-        if current == 1:
-            self._set_positions(r)
-            return
         width = len(self.order[fixed]) if fixed is not None else 1
         neighbours = self.up if fixed is not None and fixed < r else self.down
-        fixed_position = self._constraint_order(fixed)
-
-        def item_entry(item: int) -> _Entry:
+        entries = {}
+        for item in self.order[r]:
             fallback = (self.pos[item] + 0.5) / current
             if keys is not None:
-                return _Entry(keys[item], 1.0, fallback, [item])
+                entries[item] = _Entry(keys[item], 1.0, fallback, [item])
+                continue
             total = weight = 0.0
             for other, count in neighbours[item].items():
                 total += count * (self.pos[other] + 0.5) / width
                 weight += count
-            return _Entry(total, weight, fallback, [item])
+            entries[item] = _Entry(total, weight, fallback, [item])
+        return entries
 
-        def sort_piece(piece: int) -> _Entry:
-            entries = [item_entry(item) for item in self.direct.get((piece, r), ())]
-            entries += [sort_piece(kid) for kid in self.kids_at[r].get(piece, ())]
-            if len(entries) == 1:
-                only = entries[0]
-                return _Entry(only.total, only.weight, only.fallback, only.items, piece)
-            return _Entry(sum(e.total for e in entries), sum(e.weight for e in entries),
-                          min(e.fallback for e in entries), _sorted_items(entries, fixed_position),
-                          piece)
-
-        self.order[r] = sort_piece(self.common[r]).items  # the pieces around hold just one
-        self._set_positions(r)
+    def _sort_piece(self, piece: int, r: int, entries: dict[int, _Entry],
+                    fixed_position: Callable[[int], int | None]) -> _Entry:
+        """The piece's items on rank r in order, as one entry."""
+        inside = [entries[item] for item in self.direct.get((piece, r), ())]
+        inside += [self._sort_piece(kid, r, entries, fixed_position)
+                   for kid in self.kids_at[r].get(piece, ())]
+        if len(inside) == 1:
+            only = inside[0]
+            return _Entry(only.total, only.weight, only.fallback, only.items, piece)
+        return _Entry(sum(e.total for e in inside), sum(e.weight for e in inside),
+                      min(e.fallback for e in inside), _sorted_items(inside, fixed_position),
+                      piece)
 
     def _constraint_order(self, fixed: int | None) -> Callable[[int], int | None]:
         """Position of a piece's segment on the fixed rank, None if it is not there."""
