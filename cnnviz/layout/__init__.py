@@ -5,8 +5,8 @@ each; every phase is a function of the results of the phases before it:
 
 1. ``ranks``: a row per node: longest path from the inputs, then nodes with more outputs
    than inputs move down next to their consumers.
-2. ``long_edges``: which dense webs of long edges share a *rail*; once the clusters are
-   known, a dummy point on every rank a long edge crosses.
+2. ``long_edges``: which dense webs of long edges share *rails*, one each side; once the
+   clusters are known, a dummy point on every rank a long edge crosses.
 3. ``clusters``: the ``hierarchy`` attribute as nested boxes (``layer2.1 · Bottleneck``),
    each over a contiguous range of ranks; at the end, the boxes around their contents.
 4. ``ordering``: the order within each rank, with few crossings, clusters kept contiguous.
@@ -134,7 +134,8 @@ def _laid_out(graph: nx.DiGraph, sizes: dict[str, tuple[float, float]], clusters
 
     rank = rank_nodes(len(names), edges)
     rails = find_rails(edges, rank)
-    nesting = build_clusters(hierarchies, rank, edges, rails, spacing)
+    nesting = build_clusters(hierarchies, rank, edges, {e for rail in rails for e in rail.edges},
+                             spacing)
     layered = split_long_edges(edges, rank, rails, nesting)
     ordering = order_ranks(layered, nesting)
     half_width = [0.0 if v < 0 else box_sizes[v][0] / 2 for v in layered.node]

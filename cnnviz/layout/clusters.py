@@ -8,6 +8,7 @@ and of the edges between them. Where that range has a gap the cluster is cut int
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from cnnviz.layout.geometry import (
@@ -59,14 +60,14 @@ class Clusters:
 
 
 def build_clusters(hierarchies: list[Hierarchy], rank: list[int],
-                   edges: list[tuple[int, int]], rails: list[list[int]],
+                   edges: list[tuple[int, int]], on_rails: Collection[int],
                    spacing: Spacing = _TOP_TO_BOTTOM) -> Clusters:
     """The pieces of every cluster, their boxes reaching ``spacing.label_above`` further up
     for the label.
 
     Assumes: ``hierarchies[v]`` and ``rank[v]`` for every node v (an empty hierarchy: no
     cluster); rank[v] > rank[u] for every edge (u, v). An edge makes the clusters common to
-    its ends cover its ranks, unless it is on one of the ``rails`` (indices into ``edges``),
+    its ends cover its ranks, unless it is on a rail (``on_rails``: indices into ``edges``),
     which are placed by themselves.
     Leaves: each node inside the piece of every prefix of its hierarchy that covers its rank;
     a child piece's ranks within its parent's; pieces of one cluster on disjoint rank ranges.
@@ -78,14 +79,13 @@ def build_clusters(hierarchies: list[Hierarchy], rank: list[int],
     for node, clusters in enumerate(prefixes):
         if clusters:
             spans[clusters[-1]].append((rank[node], rank[node]))
-    on_rail = {e for rail in rails for e in rail}
     for e, (u, v) in enumerate(edges):
         common = 0
         for cu, cv in zip(prefixes[u], prefixes[v]):
             if cu != cv:
                 break
             common = cu
-        if common and e not in on_rail:
+        if common and e not in on_rails:
             spans[common].append((rank[u], rank[v]))
     shorter_first = sorted(range(1, len(keys)), key=lambda c: len(keys[c]))
     for cluster in reversed(shorter_first):

@@ -34,7 +34,9 @@ def order_ranks(graph: LayeredGraph, clusters: Clusters) -> Ordering:
     Leaves: of the orders tried, the one with the fewest crossings between adjacent ranks
     (an edge through a rail counted per edge); on every rank the items of each piece
     contiguous, and two sibling pieces in the same left-to-right order on all the ranks they
-    share; ``pos`` and ``segment_start`` agreeing with ``order``. Ties keep the order before.
+    share; an item with a side (a rail's point) left (-1) or right (1) of everything else in
+    its piece; ``pos`` and ``segment_start`` agreeing with ``order``. Ties keep the order
+    before.
     """
     return _Orderer(graph, clusters).run()
 
@@ -48,6 +50,7 @@ class _Entry:
     fallback: float
     items: list[int]
     piece: int = -1
+    side: int = 0  # an item's side of its piece, sorted before the barycenter
 
     @property
     def barycenter(self) -> float:
@@ -59,7 +62,7 @@ class _Orderer:
 
     def __init__(self, graph: LayeredGraph, clusters: Clusters) -> None:
         self.rank, self.piece, self.ancestors = graph.rank, graph.piece, graph.ancestors
-        self.up, self.down = graph.up, graph.down
+        self.up, self.down, self.side = graph.up, graph.down, graph.side
         self.pieces = clusters.pieces
         self.rank_count = graph.rank_count
         self.order: list[list[int]] = [[] for _ in range(self.rank_count)]
@@ -195,13 +198,13 @@ class _Orderer:
         for item in self.order[r]:
             fallback = (self.pos[item] + 0.5) / current
             if keys is not None:
-                entries[item] = _Entry(keys[item], 1.0, fallback, [item])
+                entries[item] = _Entry(keys[item], 1.0, fallback, [item], side=self.side[item])
                 continue
             total = weight = 0.0
             for other, count in neighbours[item].items():
                 total += count * (self.pos[other] + 0.5) / width
                 weight += count
-            entries[item] = _Entry(total, weight, fallback, [item])
+            entries[item] = _Entry(total, weight, fallback, [item], side=self.side[item])
         return entries
 
     def _sort_piece(self, piece: int, r: int, entries: dict[int, _Entry],
@@ -225,14 +228,15 @@ class _Orderer:
         return lambda piece: starts.get(piece) if self.pieces[piece].covers(fixed) else None
 
     def _transpose(self) -> None:
-        """Swap neighbours in the same cluster while that removes crossings."""
+        """Swap neighbours in the same cluster and on the same side while that removes
+        crossings."""
         for _ in range(4):
             improved = False
             for r in range(self.rank_count):
                 order = self.order[r]
                 for i in range(len(order) - 1):
                     a, b = order[i], order[i + 1]
-                    if self.piece[a] != self.piece[b]:
+                    if self.piece[a] != self.piece[b] or self.side[a] != self.side[b]:
                         continue
                     if self._pair_crossings(b, a) < self._pair_crossings(a, b):
                         order[i], order[i + 1] = b, a
@@ -268,7 +272,8 @@ class _Orderer:
 
 def _sorted_items(entries: list[_Entry], fixed_position: Callable[[int], int | None]
                   ) -> list[int]:
-    """Items of entries sorted by barycenter; constrained clusters keep their fixed order.
+    """Items of entries sorted by side, then barycenter; constrained clusters keep their
+    fixed order.
 
     Constrained entries that would come out of order are merged (pool adjacent violators)
     and placed together at their joint barycenter.
@@ -290,7 +295,8 @@ def _sorted_items(entries: list[_Entry], fixed_position: Callable[[int], int | N
             group = _Entry(previous.total + group.total, previous.weight + group.weight,
                            min(previous.fallback, group.fallback), previous.items + group.items)
         groups.append(group)
-    ordered = sorted(free + groups, key=lambda entry: (entry.barycenter, entry.fallback))
+    ordered = sorted(free + groups,
+                     key=lambda entry: (entry.side, entry.barycenter, entry.fallback))
     return [item for entry in ordered for item in entry.items]
 
 

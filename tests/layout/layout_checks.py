@@ -128,17 +128,23 @@ def assert_clusters_well_formed(graph: nx.DiGraph, layout: Layout) -> None:
             assert inner.depth > outer.depth
 
 
-def assert_one_rail_per_dense_block(graph: nx.DiGraph, layout: Layout) -> None:
-    """The long runs of the edges into each of DenseNet-121's four dense blocks share one
-    column (one row left to right)."""
+def assert_rails_beside_dense_blocks(graph: nx.DiGraph, layout: Layout) -> None:
+    """The long runs of the edges into each of DenseNet-121's four dense blocks follow two
+    columns (rows left to right), one each side of the block's nodes."""
+    layout = mirrored(layout)
     rails: dict[str, set[float]] = {}
-    for edge in mirrored(layout).edges:
+    for edge in layout.edges:
         for (x0, y0), (x1, y1) in zip(edge.points, edge.points[1:]):
             if x0 == x1 and y1 - y0 > 200:  # runs past at least two nodes
                 block = graph.nodes[edge.target]["hierarchy"][1][0]
                 rails.setdefault(block, set()).add(round(x0, 6))
     assert sorted(rails) == [f"features.denseblock{b}" for b in range(1, 5)]
-    assert all(len(xs) == 1 for xs in rails.values()), rails
+    for block, xs in rails.items():
+        inside = [b for n, b in layout.nodes.items()
+                  if block in [path for path, _ in graph.nodes[n]["hierarchy"]]]
+        assert len(xs) == 2, (block, xs)
+        assert min(xs) < min(b.x - b.width / 2 for b in inside)
+        assert max(xs) > max(b.x + b.width / 2 for b in inside)
 
 
 def layered(graph: nx.DiGraph) -> tuple[list[str], list[tuple[int, int]], Clusters, LayeredGraph]:
@@ -150,5 +156,5 @@ def layered(graph: nx.DiGraph) -> tuple[list[str], list[tuple[int, int]], Cluste
     hierarchies = [tuple(map(tuple, graph.nodes[n].get("hierarchy") or ())) for n in names]
     rank = rank_nodes(len(names), edges)
     rails = find_rails(edges, rank)
-    clusters = build_clusters(hierarchies, rank, edges, rails)
+    clusters = build_clusters(hierarchies, rank, edges, {e for rail in rails for e in rail.edges})
     return names, edges, clusters, split_long_edges(edges, rank, rails, clusters)

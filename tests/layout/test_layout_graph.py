@@ -29,6 +29,12 @@ def test_crossings_no_worse_than_naive_order(layouts, name):
     assert count_crossings(graph, layout) <= count_crossings(graph, layout, unbundled=True) <= naive
 
 
+def test_densenet_crosses_less_than_dot(layouts):
+    """dot 2.43 draws the real DenseNet-121 with 6,593 crossings (bench/README.md); this
+    look-alike is drawn like it. Counted as if each rail's edges ran side by side."""
+    assert count_crossings(*layouts["densenet121"], unbundled=True) < 6593
+
+
 def test_crossing_free_models_have_no_crossings(layouts):
     for name in ["alexnet", "vgg16", "googlenet", "resnet18", "resnet50"]:
         assert count_crossings(*layouts[name]) == 0, name

@@ -3,7 +3,7 @@ size, room for cluster and shape labels."""
 from __future__ import annotations
 
 import pytest
-from layout_checks import assert_one_rail_per_dense_block, assert_well_formed
+from layout_checks import assert_rails_beside_dense_blocks, assert_well_formed
 from synthetic_models import SYNTHETIC_MODELS, random_model
 
 from cnnviz.layout import (
@@ -77,7 +77,7 @@ def test_random_graphs_left_to_right(seed):
 
 def test_dense_block_rails_turn(layouts):
     graph, _ = layouts["densenet121"]
-    assert_one_rail_per_dense_block(graph, layout_graph(graph, orientation=LEFT_TO_RIGHT))
+    assert_rails_beside_dense_blocks(graph, layout_graph(graph, orientation=LEFT_TO_RIGHT))
 
 
 def test_top_to_bottom_is_the_default_and_says_so(layouts):
