@@ -53,9 +53,6 @@ class LayeredGraph:
     routes: list[list[int]]
     side: list[int]
 
-    def is_dummy(self, item: int) -> bool:
-        return self.node[item] < 0
-
 
 def find_rails(edges: list[tuple[int, int]], rank: list[int]) -> list[Rail]:
     """The rails of the long edges.
