@@ -12,8 +12,9 @@ import math
 from dataclasses import dataclass
 
 DEFAULT_NODE_SIZE = (140.0, 36.0)
+SHAPE_LABEL = (72.0, 12.0)  # room for a tensor's shape label beside its edge's start
 RANK_GAP = 30.0  # vertical space between rank rows (before cluster padding)
-RANK_GAP_LR = 80.0  # horizontal space between rank columns left to right (before padding)
+RANK_GAP_LR = SHAPE_LABEL[0] + 8.0  # horizontal space between rank columns left to right
 NODE_GAP = 24.0  # horizontal space between two nodes
 EDGE_GAP = 14.0  # horizontal space next to an edge's dummy point
 CLUSTER_GAP = 12.0  # space outside a cluster box
@@ -90,11 +91,12 @@ class Layout:
     ``orientation`` is the direction edges run: ``tb`` (down) or ``lr`` (right).
 
     Room for labels: a cluster's label fits in the CLUSTER_LABEL_HEIGHT at the top of its box,
-    above its contents, in both orientations. A tensor's shape label (one line of small text)
-    fits in the gap after its edge's source: top to bottom, right of the edge's first point and
-    below the source (RANK_GAP tall); left to right, above the edge's first point and right of
-    the source, where 72 units of width stay clear of the next column (RANK_GAP_LR) and the
-    first point is at least 8 below the source's top.
+    above its contents, in both orientations. A tensor's shape label of up to SHAPE_LABEL
+    (width, height) fits in the gap after its edge's source, clear of every box: top to bottom,
+    with its top left corner 4 right of and 1 below the edge's first point (where boxes on a
+    rank are equally tall, as the app's are); left to right, with its bottom left corner 4
+    right of and 1 above that point (the rank columns are RANK_GAP_LR apart, and an edge starts
+    at least 8 below its source's top).
     """
 
     nodes: dict[str, NodeBox]

@@ -16,6 +16,7 @@ from cnnviz.layout import (
     NodeBox,
 )
 from cnnviz.layout.clusters import Clusters, build_clusters
+from cnnviz.layout.geometry import SHAPE_LABEL
 from cnnviz.layout.long_edges import LayeredGraph, find_rails, split_long_edges
 from cnnviz.layout.quality import edges_through_boxes, overlapping_boxes
 from cnnviz.layout.ranks import rank_nodes
@@ -103,6 +104,19 @@ def assert_cluster_labels_have_room(layout: Layout) -> None:
                   if b is not cluster and _inside(b, cluster)]
         for box in inside:
             assert box.y - box.height / 2 >= label_bottom - 1e-6, f"{box} under {cluster.label}"
+
+
+def assert_shape_labels_have_room(layout: Layout) -> None:
+    """A shape label of SHAPE_LABEL's size beside each edge's start, where Layout's docstring
+    says the view may draw it, overlaps no box."""
+    width, height = SHAPE_LABEL
+    boxes = list(layout.nodes.values())
+    for edge in layout.edges:
+        x, y = edge.points[0]
+        left, top = x + 4, (y - 1 - height if layout.orientation == LEFT_TO_RIGHT else y + 1)
+        label = NodeBox("label", left + width / 2, top + height / 2, width, height)
+        for box in boxes:
+            assert not _overlap(label, box), f"{edge.source} → {edge.target}'s label on {box.name}"
 
 
 def assert_clusters_well_formed(graph: nx.DiGraph, layout: Layout) -> None:

@@ -1,9 +1,13 @@
-"""Left to right: the top-to-bottom drawing turned, every edge running right, boxes the same
-size, room for cluster and shape labels."""
+"""Both orientations on the zoo classics; left to right: the top-to-bottom drawing turned, every
+edge running right, boxes the same size, room for cluster and shape labels."""
 from __future__ import annotations
 
 import pytest
-from layout_checks import assert_rails_beside_dense_blocks, assert_well_formed
+from layout_checks import (
+    assert_rails_beside_dense_blocks,
+    assert_shape_labels_have_room,
+    assert_well_formed,
+)
 from synthetic_models import SYNTHETIC_MODELS, random_model
 
 from cnnviz.layout import (
@@ -12,9 +16,7 @@ from cnnviz.layout import (
     Layout,
     layout_graph,
 )
-from cnnviz.layout.geometry import RANK_GAP_LR
-
-SHAPE_LABEL = (72.0, 12.0)  # what Layout's docstring promises room for, left to right
+from cnnviz.layout.geometry import RANK_GAP_LR, SHAPE_LABEL
 
 
 def assert_runs_right(layout: Layout) -> None:
@@ -26,19 +28,6 @@ def assert_runs_right(layout: Layout) -> None:
         assert all(a <= b + 1e-9 for a, b in zip(xs, xs[1:])), f"{edge} runs left"
         assert xs[0] == pytest.approx(source.x + source.width / 2)
         assert xs[-1] == pytest.approx(target.x - target.width / 2)
-
-
-def assert_shape_labels_have_room(layout: Layout) -> None:
-    """A shape label above each edge's first point, starting 4 right of it, overlaps no box."""
-    width, height = SHAPE_LABEL
-    boxes = list(layout.nodes.values())
-    for edge in layout.edges:
-        x, y = edge.points[0]
-        left, right, top, bottom = x + 4, x + 4 + width, y - 1 - height, y - 1
-        for box in boxes:
-            assert not (box.x - box.width / 2 < right and left < box.x + box.width / 2
-                        and box.y - box.height / 2 < bottom and top < box.y + box.height / 2), \
-                f"the label of {edge.source} → {edge.target} overlaps {box.name}"
 
 
 def assert_same_drawing_turned(tb: Layout, lr: Layout) -> None:
@@ -54,6 +43,13 @@ def assert_same_drawing_turned(tb: Layout, lr: Layout) -> None:
         for b in tb.nodes:
             if tb.nodes[a].y == tb.nodes[b].y and tb.nodes[a].x < tb.nodes[b].x:
                 assert lr.nodes[a].y < lr.nodes[b].y, (a, b)
+
+
+def test_zoo_classics_top_to_bottom(real_graph):
+    graph, sizes = real_graph
+    layout = layout_graph(graph, sizes)
+    assert_well_formed(graph, layout)
+    assert_shape_labels_have_room(layout)
 
 
 def test_zoo_classics_left_to_right(real_graph):
