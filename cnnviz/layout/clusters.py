@@ -90,7 +90,8 @@ def build_clusters(hierarchies: list[Hierarchy], rank: list[int],
     shorter_first = sorted(range(1, len(keys)), key=lambda c: len(keys[c]))
     for cluster in reversed(shorter_first):
         spans[cluster] = _merged_intervals(spans[cluster])
-        spans[outer[cluster]].extend(spans[cluster])
+        if outer[cluster]:
+            spans[outer[cluster]].extend(spans[cluster])
     found: list[tuple[Hierarchy, int, int, int]] = [((), 0, max(rank), -1)]
     by_cluster: list[list[int]] = [[0]] + [[] for _ in keys[1:]]
     for cluster in shorter_first:
