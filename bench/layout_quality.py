@@ -8,13 +8,14 @@ when torch and ``cnnviz.trace`` are available, else from the synthetic builders 
 ``tests/layout/synthetic_models.py``; ``dot`` is skipped when it is not installed.
 ``deepnet`` is ``bench/deep_model.py``'s generated 9,366-operation model (traced once, then
 read from a file in the temporary directory; never given to dot). ``--phases`` adds the
-median time of each phase of the layout.
+median time of each phase of the layout; ``--app-sizes`` sizes the boxes for their text as
+the app does (``cnnviz.diagram.box_sizes``), which leaves dot out.
 
 Run: ``.venv/bin/python bench/layout_quality.py [--synthetic] [--no-dot] [--dot-timeout S]
-[--dot-nslimit N] [--orientation tb|lr] [--phases] [MODEL ...]``. dot 2.43 needs about a
-minute for DenseNet-121 and far longer for DenseNet-201, nearly all of it in its x-coordinate
-network simplex; ``--dot-nslimit`` caps that phase (dot's crossings are settled before it, its
-spline geometry is not).
+[--dot-nslimit N] [--orientation tb|lr] [--phases] [--app-sizes] [MODEL ...]``. dot 2.43
+needs about a minute for DenseNet-121 and far longer for DenseNet-201, nearly all of it in
+its x-coordinate network simplex; ``--dot-nslimit`` caps that phase (dot's crossings are
+settled before it, its spline geometry is not).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from unittest import mock
 import networkx as nx
 
 import cnnviz.layout
+from cnnviz import diagram
 from cnnviz.layout import (
     DEFAULT_NODE_SIZE,
     NODE_GAP,
@@ -189,26 +191,30 @@ def ratio(value: float, baseline: float) -> str:
     return f"{value / baseline:.2f}"
 
 
-def lay_out(graph: nx.DiGraph, orientation: str, clusters: bool = True) -> Layout:
+Sizes = dict[str, tuple[float, float]] | None  # box sizes by node, None: dot's fixed size
+
+
+def lay_out(graph: nx.DiGraph, sizes: Sizes, orientation: str, clusters: bool = True) -> Layout:
     """layout_graph's result; the orientation is passed only when it is not the default, so
     that this script also measures versions of the layout from before it had one."""
     extra = {} if orientation == "tb" else {"orientation": orientation}
-    return layout_graph(graph, clusters=clusters, **extra)
+    return layout_graph(graph, sizes, clusters=clusters, **extra)
 
 
-def cnnviz_row(graph: nx.DiGraph, orientation: str) -> dict[str, float]:
+def cnnviz_row(graph: nx.DiGraph, sizes: Sizes, orientation: str) -> dict[str, float]:
     """Median layout time of five runs and the measures, plus the length without boxes."""
     times = []
     for _ in range(5):
         start = time.perf_counter()
-        layout = lay_out(graph, orientation)
+        layout = lay_out(graph, sizes, orientation)
         times.append(time.perf_counter() - start)
     row = {"time": statistics.median(times), **measures(graph, layout)}
-    row["flat"] = edge_length(lay_out(graph, orientation, clusters=False))
+    row["flat"] = edge_length(lay_out(graph, sizes, orientation, clusters=False))
     return row
 
 
-def phase_times(graph: nx.DiGraph, orientation: str, runs: int = 5) -> dict[str, float]:
+def phase_times(graph: nx.DiGraph, sizes: Sizes, orientation: str,
+                runs: int = 5) -> dict[str, float]:
     """Median time of each phase (each runs once per layout) over ``runs`` layouts."""
     times: dict[str, list[float]] = {}
 
@@ -227,7 +233,7 @@ def phase_times(graph: nx.DiGraph, orientation: str, runs: int = 5) -> dict[str,
         patch.start()
     try:
         for _ in range(runs):
-            lay_out(graph, orientation)
+            lay_out(graph, sizes, orientation)
     finally:
         for patch in patches:
             patch.stop()
@@ -265,9 +271,11 @@ def main() -> None:
     parser.add_argument("--orientation", choices=["tb", "lr"], default="tb",
                         help="cnnviz's direction (dot is always laid out top to bottom)")
     parser.add_argument("--phases", action="store_true", help="time each phase of the layout")
+    parser.add_argument("--app-sizes", action="store_true",
+                        help="boxes sized for their text, as the app draws them (no dot then)")
     args = parser.parse_args()
-    dot = None if args.no_dot else shutil.which("dot")
-    if dot is None and not args.no_dot:
+    dot = None if args.no_dot or args.app_sizes else shutil.which("dot")
+    if dot is None and not (args.no_dot or args.app_sizes):
         print("dot not installed: Graphviz columns left out (apt-get install graphviz)")
     print("cross: crossings with rails bundled; unbund: if each rail's edges were drawn side by"
           " side; length: with cluster boxes, flat: without (like dot)")
@@ -282,7 +290,8 @@ def main() -> None:
         if graph is None:
             print(f"{name:12s} skipped: it needs torch and the tracer")
             continue
-        mine = cnnviz_row(graph, args.orientation)
+        sizes = diagram.box_sizes(graph) if args.app_sizes else None
+        mine = cnnviz_row(graph, sizes, args.orientation)
         line = (f"{name:12s} {origin:4s} {graph.number_of_nodes():5d} {graph.number_of_edges():5d}"
                 f" {mine['time']:7.3f} {mine['cross']:6d} {mine['unbund']:7d} {mine['ovl']:3d}"
                 f" {mine['thru']:4d} {mine['length']:7.0f} {mine['flat']:7.0f}")
@@ -302,7 +311,8 @@ def main() -> None:
         print(line, flush=True)
         if args.phases:
             print("    " + ", ".join(f"{phase} {seconds:.3f}" for phase, seconds
-                                     in phase_times(graph, args.orientation).items()), flush=True)
+                                     in phase_times(graph, sizes, args.orientation).items()),
+                  flush=True)
 
 
 if __name__ == "__main__":
