@@ -109,32 +109,27 @@ def _right_side(arcs: list[tuple[int, int]]) -> list[bool] | None:
     first = np.array([a for a, _ in arcs])
     last = np.array([b for _, b in arcs])
     inside = (first[:, None] < first[None, :]) & (first[None, :] < last[:, None])
-    interleave = (inside & (last[:, None] < last[None, :])).astype(np.int64)
-    interleave += interleave.T
+    interleave = (inside & (last[:, None] < last[None, :])).astype(np.int8)
+    interleave += interleave.T  # symmetric: row i lists the edges that interleave with i
     order = sorted(range(len(arcs)), key=lambda i: (first[i] - last[i], first[i], i))
-    right = np.zeros(len(arcs), dtype=bool)
-    placed = np.zeros(len(arcs), dtype=bool)
+    side = [0] * len(arcs)  # 0 left, 1 right
+    crossings = np.zeros((2, len(arcs)), dtype=np.int64)  # with the edges placed on a side
     for i in order:
-        right[i] = interleave[i, placed & right].sum() < interleave[i, placed & ~right].sum()
-        placed[i] = True
-    crossings_right = interleave[:, right].sum(axis=1)  # with the edges on the right
-    crossings_left = interleave[:, ~right].sum(axis=1)
+        side[i] = int(crossings[1, i] < crossings[0, i])
+        crossings[side[i]] += interleave[i]
     for _ in range(_MOST_SPLIT_ROUNDS):
         moved = False
         for i in order:
-            own, other = ((crossings_right[i], crossings_left[i]) if right[i]
-                          else (crossings_left[i], crossings_right[i]))
-            if other < own:
-                change = interleave[:, i] if right[i] else -interleave[:, i]
-                crossings_right -= change
-                crossings_left += change
-                right[i] = not right[i]
+            if crossings[1 - side[i], i] < crossings[side[i], i]:
+                crossings[side[i]] -= interleave[i]
+                side[i] = 1 - side[i]
+                crossings[side[i]] += interleave[i]
                 moved = True
         if not moved:
             break
-    one_side = interleave.sum() // 2
-    two_sides = (crossings_right[right].sum() + crossings_left[~right].sum()) // 2
-    return right.tolist() if one_side - two_sides >= len(arcs) else None
+    one_side = int(interleave.sum(dtype=np.int64)) // 2
+    two_sides = int(sum(crossings[s, i] for i, s in enumerate(side))) // 2
+    return [s == 1 for s in side] if one_side - two_sides >= len(arcs) else None
 
 
 def split_long_edges(edges: list[tuple[int, int]], rank: list[int], rails: list[Rail],
