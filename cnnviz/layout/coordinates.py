@@ -4,7 +4,9 @@ x: items are aligned into vertical chains (blocks; main paths first, so chains c
 straight), then a linear program places blocks and cluster borders: minimise the weighted
 horizontal length of edges subject to the separations that node widths and cluster padding
 need, solved exactly by the network simplex. y: rank rows one below the other, with room
-between them for cluster padding and labels.
+between them for cluster padding and labels. The orientation's :class:`Spacing` says how far
+apart rows are and whether a cluster's label takes room above its first row (top to bottom)
+or inside its left border (left to right, where that becomes its top).
 """
 from __future__ import annotations
 

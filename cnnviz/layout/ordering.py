@@ -3,7 +3,9 @@
 Barycenter sweeps, alternating down and up, each followed by adjacent swaps, from two
 depth-first starting orders; the best order seen is kept. Every cluster stays contiguous on
 each rank, and sibling clusters keep one left-to-right order on all the ranks they share, so
-their boxes never overlap.
+their boxes never overlap; a rail with a side keeps to that side of its cluster. Sweeps stop
+once two in a row find no fewer crossings, and a rank of one item is never sorted (left to
+right, "left" is the top: the orientation is the final transposition's business).
 """
 from __future__ import annotations
 
