@@ -6,26 +6,38 @@ edges through other nodes' boxes and total edge length, then the same graph laid
 the same measures computed on its splines, and the ratios. Graphs come from the real tracer
 when torch and ``cnnviz.trace`` are available, else from the synthetic builders of
 ``tests/layout/synthetic_models.py``; ``dot`` is skipped when it is not installed.
+``deepnet`` is ``bench/deep_model.py``'s generated 9,366-operation model (traced once, then
+read from a file in the temporary directory; never given to dot). ``--phases`` adds the
+median time of each phase of the layout; ``--app-sizes`` sizes the boxes for their text as
+the app does (``cnnviz.diagram.box_sizes``), which leaves dot out.
 
 Run: ``.venv/bin/python bench/layout_quality.py [--synthetic] [--no-dot] [--dot-timeout S]
-[--dot-nslimit N] [MODEL ...]``. dot 2.43 needs about a minute for DenseNet-121 and far longer
-for DenseNet-201, nearly all of it in its x-coordinate network simplex; ``--dot-nslimit``
-caps that phase (dot's crossings are settled before it, its spline geometry is not).
+[--dot-nslimit N] [--orientation tb|lr] [--phases] [--app-sizes] [MODEL ...]``. dot 2.43
+needs about a minute for DenseNet-121 and far longer for DenseNet-201, nearly all of it in
+its x-coordinate network simplex; ``--dot-nslimit`` caps that phase (dot's crossings are
+settled before it, its spline geometry is not).
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import math
+import pickle
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import networkx as nx
 
+import cnnviz.layout
+from cnnviz import diagram
 from cnnviz.layout import (
     DEFAULT_NODE_SIZE,
     NODE_GAP,
@@ -39,6 +51,13 @@ from cnnviz.layout.quality import count_crossings, edges_through_boxes, overlapp
 
 CLASSICS = ["alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "densenet121",
             "densenet201"]
+DEEP = "deepnet"  # bench/deep_model.py's DeepNet
+DEEP_MODEL = Path(__file__).resolve().parent / "deep_model.py"
+# The functions layout_graph calls, in cnnviz.layout's namespace, timed by --phases (those a
+# version of the layout lacks are left out).
+PHASES = ["rank_nodes", "find_rails", "build_clusters", "split_long_edges", "order_ranks",
+          "x_coordinates", "rank_rows", "cluster_boxes", "node_boxes", "route_edges",
+          "flush_left", "transposed", "normalised"]
 POINTS_PER_INCH = 72.0
 BEZIER_SAMPLES = 8
 DOT_TIMEOUT_S = 1800.0
@@ -57,6 +76,22 @@ def real_graph(name: str) -> nx.DiGraph | None:
         warnings.simplefilter("ignore")
         model = torchvision.models.get_model(name, weights=None).eval()
         return trace_model(model, torch.randn(1, 3, 224, 224), name)
+
+
+def deep_graph() -> nx.DiGraph | None:
+    """DeepNet traced, from a cache file named after deep_model.py's text; None without torch."""
+    digest = hashlib.sha1(DEEP_MODEL.read_bytes()).hexdigest()[:12]
+    cache = Path(tempfile.gettempdir()) / f"cnnviz-deepnet-{digest}.pkl"
+    if cache.exists():
+        return pickle.loads(cache.read_bytes())
+    try:
+        from cnnviz import session
+        from cnnviz.references import ModelFile
+    except ImportError:
+        return None
+    graph = session.ModelRequest(ModelFile(str(DEEP_MODEL), "DeepNet"), trust=True).load().graph
+    cache.write_bytes(pickle.dumps(graph))
+    return graph
 
 
 def synthetic_graph(name: str) -> nx.DiGraph:
@@ -156,16 +191,53 @@ def ratio(value: float, baseline: float) -> str:
     return f"{value / baseline:.2f}"
 
 
-def cnnviz_row(graph: nx.DiGraph) -> dict[str, float]:
+Sizes = dict[str, tuple[float, float]] | None  # box sizes by node, None: dot's fixed size
+
+
+def lay_out(graph: nx.DiGraph, sizes: Sizes, orientation: str, clusters: bool = True) -> Layout:
+    """layout_graph's result; the orientation is passed only when it is not the default, so
+    that this script also measures versions of the layout from before it had one."""
+    extra = {} if orientation == "tb" else {"orientation": orientation}
+    return layout_graph(graph, sizes, clusters=clusters, **extra)
+
+
+def cnnviz_row(graph: nx.DiGraph, sizes: Sizes, orientation: str) -> dict[str, float]:
     """Median layout time of five runs and the measures, plus the length without boxes."""
     times = []
     for _ in range(5):
         start = time.perf_counter()
-        layout = layout_graph(graph)
+        layout = lay_out(graph, sizes, orientation)
         times.append(time.perf_counter() - start)
     row = {"time": statistics.median(times), **measures(graph, layout)}
-    row["flat"] = edge_length(layout_graph(graph, clusters=False))
+    row["flat"] = edge_length(lay_out(graph, sizes, orientation, clusters=False))
     return row
+
+
+def phase_times(graph: nx.DiGraph, sizes: Sizes, orientation: str,
+                runs: int = 5) -> dict[str, float]:
+    """Median time of each phase (each runs once per layout) over ``runs`` layouts."""
+    times: dict[str, list[float]] = {}
+
+    def timed(name: str, phase: Callable) -> Callable:
+        def run(*args: object, **kwargs: object) -> object:
+            start = time.perf_counter()
+            result = phase(*args, **kwargs)
+            times.setdefault(name, []).append(time.perf_counter() - start)
+            return result
+        return run
+
+    present = [name for name in PHASES if hasattr(cnnviz.layout, name)]
+    patches = [mock.patch.object(cnnviz.layout, name, timed(name, getattr(cnnviz.layout, name)))
+               for name in present]
+    for patch in patches:
+        patch.start()
+    try:
+        for _ in range(runs):
+            lay_out(graph, sizes, orientation)
+    finally:
+        for patch in patches:
+            patch.stop()
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def dot_row(graph: nx.DiGraph, dot: str, timeout: float,
@@ -178,17 +250,32 @@ def dot_row(graph: nx.DiGraph, dot: str, timeout: float,
     return {"time": elapsed, **measures(graph, drawing)}
 
 
+def model_graph(name: str, synthetic: bool) -> tuple[nx.DiGraph | None, str]:
+    """The graph to lay out and where it came from: ``real`` (traced) or ``syn``."""
+    if name == DEEP:
+        return (None, "") if synthetic else (deep_graph(), "real")
+    graph = None if synthetic else real_graph(name)
+    if graph is not None:
+        return graph, "real"
+    return synthetic_graph(name), "syn"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="*", default=CLASSICS)
+    parser.add_argument("models", nargs="*", default=[*CLASSICS, DEEP])
     parser.add_argument("--synthetic", action="store_true", help="skip the real tracer")
     parser.add_argument("--no-dot", action="store_true", help="skip Graphviz")
     parser.add_argument("--dot-timeout", type=float, default=DOT_TIMEOUT_S, metavar="S")
     parser.add_argument("--dot-nslimit", type=float, metavar="N",
                         help="cap dot's x-coordinate network simplex at N × nodes iterations")
+    parser.add_argument("--orientation", choices=["tb", "lr"], default="tb",
+                        help="cnnviz's direction (dot is always laid out top to bottom)")
+    parser.add_argument("--phases", action="store_true", help="time each phase of the layout")
+    parser.add_argument("--app-sizes", action="store_true",
+                        help="boxes sized for their text, as the app draws them (no dot then)")
     args = parser.parse_args()
-    dot = None if args.no_dot else shutil.which("dot")
-    if dot is None and not args.no_dot:
+    dot = None if args.no_dot or args.app_sizes else shutil.which("dot")
+    if dot is None and not (args.no_dot or args.app_sizes):
         print("dot not installed: Graphviz columns left out (apt-get install graphviz)")
     print("cross: crossings with rails bundled; unbund: if each rail's edges were drawn side by"
           " side; length: with cluster boxes, flat: without (like dot)")
@@ -199,25 +286,33 @@ def main() -> None:
                    f" | {'speed-up':>8s} {'cross/dot':>9s} {'unbund/dot':>10s} {'flat/dot':>8s}")
     print(header)
     for name in args.models:
-        graph = None if args.synthetic else real_graph(name)
-        origin = "real" if graph is not None else "syn"
-        graph = graph if graph is not None else synthetic_graph(name)
-        mine = cnnviz_row(graph)
+        graph, origin = model_graph(name, args.synthetic)
+        if graph is None:
+            print(f"{name:12s} skipped: it needs torch and the tracer")
+            continue
+        sizes = diagram.box_sizes(graph) if args.app_sizes else None
+        mine = cnnviz_row(graph, sizes, args.orientation)
         line = (f"{name:12s} {origin:4s} {graph.number_of_nodes():5d} {graph.number_of_edges():5d}"
                 f" {mine['time']:7.3f} {mine['cross']:6d} {mine['unbund']:7d} {mine['ovl']:3d}"
                 f" {mine['thru']:4d} {mine['length']:7.0f} {mine['flat']:7.0f}")
-        if dot:
-            theirs = dot_row(graph, dot, args.dot_timeout, args.dot_nslimit)
-            if theirs is None:
-                line += f" | {'> ' + str(int(args.dot_timeout)):>7s} (timed out)"
-            else:
-                line += (f" | {theirs['time']:7.2f} {theirs['cross']:7d} {theirs['ovl']:3d}"
-                         f" {theirs['thru']:4d} {theirs['length']:7.0f}"
-                         f" | {theirs['time'] / mine['time']:8.1f}"
-                         f" {ratio(mine['cross'], theirs['cross']):>9s}"
-                         f" {ratio(mine['unbund'], theirs['cross']):>10s}"
-                         f" {ratio(mine['flat'], theirs['length']):>8s}")
+        theirs = dot_row(graph, dot, args.dot_timeout, args.dot_nslimit) \
+            if dot and name != DEEP else None
+        if dot and name == DEEP:
+            line += " | (not given to dot)"
+        elif dot and theirs is None:
+            line += f" | {'> ' + str(int(args.dot_timeout)):>7s} (timed out)"
+        elif theirs is not None:
+            line += (f" | {theirs['time']:7.2f} {theirs['cross']:7d} {theirs['ovl']:3d}"
+                     f" {theirs['thru']:4d} {theirs['length']:7.0f}"
+                     f" | {theirs['time'] / mine['time']:8.1f}"
+                     f" {ratio(mine['cross'], theirs['cross']):>9s}"
+                     f" {ratio(mine['unbund'], theirs['cross']):>10s}"
+                     f" {ratio(mine['flat'], theirs['length']):>8s}")
         print(line, flush=True)
+        if args.phases:
+            print("    " + ", ".join(f"{phase} {seconds:.3f}" for phase, seconds
+                                     in phase_times(graph, sizes, args.orientation).items()),
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left, insort
 
 from cnnviz.layout.ranks import topological_order
 
@@ -26,7 +27,14 @@ def network_simplex(count: int, tails: list[int], heads: list[int], minlens: lis
 
 
 class _NetworkSimplex:
-    """State of one network simplex run: a tight spanning tree with cut values."""
+    """State of one network simplex run: a tight spanning tree, rooted at variable 0, with
+    cut values.
+
+    The tree is kept as every variable's parent edge and depth. A pivot touches only the
+    subtree that the leaving edge cuts off (searched for the entering edge, shifted, hung
+    again) and the cycle that the entering edge closes (cut values), never the whole tree:
+    in a long model both hold a few variables.
+    """
 
     SEARCH_SIZE = 30
 
@@ -41,12 +49,14 @@ class _NetworkSimplex:
             self.in_edges[h].append(e)
         self.x = self._longest_path()
         self.in_tree = [False] * len(tails)
-        self.tree_adjacent: list[list[int]] = [[] for _ in range(count)]
+        self.tree_adjacent: list[dict[int, None]] = [{} for _ in range(count)]
         self.tree_edges: list[int] = []
-        self.parent = [-1] * count
-        self.low = [0] * count
-        self.lim = [0] * count
-        self.cut = [0] * len(tails)
+        self.tree_index = [-1] * len(tails)  # where a tree edge is in tree_edges
+        self.parent = [-1] * count  # the tree edge to a variable's parent, -1 at the root
+        self.depth = [0] * count
+        self.in_subtree = [False] * count  # the subtree a pivot moves
+        self.cut = [0] * len(tails)  # 0 off the tree
+        self.negative: list[int] = []  # sorted indices in tree_edges of negative cut values
 
     def slack(self, e: int) -> float:
         return self.x[self.heads[e]] - self.x[self.tails[e]] - self.minlens[e]
@@ -61,14 +71,14 @@ class _NetworkSimplex:
 
     def solve(self) -> list[float]:
         self._tight_tree()
-        self._dfs_range(0, -1, 1)
-        self._init_cut_values()
+        self._init_cut_values(self._hang(0, -1))
+        self.negative = [i for i, e in enumerate(self.tree_edges) if self.cut[e] < 0]
         search_start = 0
         for _ in range(20 * self.count + 100):
             leaving, search_start = self._leave_edge(search_start)
             if leaving < 0:
                 break
-            self._update(leaving, self._enter_edge(leaving))
+            self._pivot(leaving)
         return self.x
 
     def _tight_tree(self) -> None:
@@ -113,48 +123,68 @@ class _NetworkSimplex:
 
     def _make_tree_edge(self, e: int) -> None:
         self.in_tree[e] = True
+        self.tree_index[e] = len(self.tree_edges)
         self.tree_edges.append(e)
-        self.tree_adjacent[self.tails[e]].append(e)
-        self.tree_adjacent[self.heads[e]].append(e)
+        self.tree_adjacent[self.tails[e]][e] = None
+        self.tree_adjacent[self.heads[e]][e] = None
 
     def _other(self, e: int, v: int) -> int:
         return self.heads[e] if self.tails[e] == v else self.tails[e]
 
-    def _dfs_range(self, root: int, parent_edge: int, low: int) -> None:
-        """Post-order numbers: lim[v], and low[v], the smallest lim in v's subtree."""
+    def _below(self, v: int) -> list[int]:
+        """v's subtree, each variable after its parent."""
+        order = [v]
+        for w in order:
+            order.extend(self._other(e, w) for e in self.tree_adjacent[w] if e != self.parent[w])
+        return order
+
+    def _hang(self, root: int, parent_edge: int) -> list[int]:
+        """Hang a tree from ``root`` by ``parent_edge``: the parent edge and depth of each of
+        its variables. With ``parent_edge`` -1 the whole tree, else the variables marked
+        ``in_subtree``. Returns them, each after its parent."""
+        whole = parent_edge < 0
         self.parent[root] = parent_edge
-        self.low[root] = low
-        counter = low
-        stack = [(root, 0)]
-        while stack:
-            v, i = stack[-1]
-            adjacent = self.tree_adjacent[v]
-            while i < len(adjacent) and adjacent[i] == self.parent[v]:
-                i += 1
-            if i < len(adjacent):
-                stack[-1] = (v, i + 1)
-                e = adjacent[i]
+        self.depth[root] = 0 if whole else self.depth[self._other(parent_edge, root)] + 1
+        order = [root]
+        for v in order:
+            for e in self.tree_adjacent[v]:
                 w = self._other(e, v)
-                self.parent[w] = e
-                self.low[w] = counter
-                stack.append((w, 0))
-            else:
-                self.lim[v] = counter
-                counter += 1
-                stack.pop()
+                if e != self.parent[v] and (whole or self.in_subtree[w]):
+                    self.parent[w], self.depth[w] = e, self.depth[v] + 1
+                    order.append(w)
+        return order
 
-    def _init_cut_values(self) -> None:
-        for v in sorted(range(self.count), key=lambda n: self.lim[n]):
+    def _init_cut_values(self, order: list[int]) -> None:
+        """Every tree edge's cut value, given the whole tree's ``order`` (parents first).
+
+        Numbers the variables so that each subtree's are consecutive, its root's the last:
+        w is in v's subtree when low[v] ≤ number[w] ≤ number[v].
+        """
+        size = [1] * self.count
+        for v in reversed(order):
             if self.parent[v] >= 0:
-                self._cut_value(self.parent[v], v)
+                size[self._other(self.parent[v], v)] += size[v]
+        low = [0] * self.count
+        for v in order:
+            start = low[v]
+            for e in self.tree_adjacent[v]:
+                if e != self.parent[v]:
+                    w = self._other(e, v)
+                    low[w] = start
+                    start += size[w]
+        number = [low[v] + size[v] - 1 for v in range(self.count)]
+        for v in reversed(order):
+            if self.parent[v] >= 0:
+                self._cut_value(self.parent[v], v, low[v], number)
 
-    def _cut_value(self, f: int, v: int) -> None:
-        """Cut value of tree edge f from its child end v (children already done)."""
+    def _cut_value(self, f: int, v: int, low: int, number: list[int]) -> None:
+        """Cut value of tree edge f from its child end v (children already done), v's subtree
+        being the variables w with low ≤ number[w] ≤ number[v]."""
         direction = 1 if self.tails[f] == v else -1
         total = 0
         for e in self.out_edges[v] + self.in_edges[v]:
             other = self._other(e, v)
-            outside = not (self.low[v] <= self.lim[other] <= self.lim[v])
+            outside = not (low <= number[other] <= number[v])
             if outside:
                 value = self.weights[e]
             else:
@@ -169,71 +199,92 @@ class _NetworkSimplex:
         self.cut[f] = total
 
     def _leave_edge(self, start: int) -> tuple[int, int]:
-        """A tree edge with negative cut value (the most negative of the first few found)."""
-        best, found = -1, 0
-        size = len(self.tree_edges)
-        for k in range(size):
-            i = (start + k) % size
+        """A tree edge with negative cut value: the most negative of the first SEARCH_SIZE
+        found from index ``start`` of tree_edges on, cyclically; and where the next search
+        starts (at the last one looked at, or ``start`` if fewer were found)."""
+        negative = self.negative
+        first = bisect_left(negative, start)
+        looked_at = (negative[first:] + negative[:first])[:self.SEARCH_SIZE]
+        best = -1
+        for i in looked_at:
             e = self.tree_edges[i]
-            if self.cut[e] < 0:
-                if best < 0 or self.cut[e] < self.cut[best]:
-                    best = e
-                found += 1
-                if found >= self.SEARCH_SIZE:
-                    return best, i
-        return best, start
+            if best < 0 or self.cut[e] < self.cut[best]:
+                best = e
+        return best, looked_at[-1] if len(looked_at) == self.SEARCH_SIZE else start
 
-    def _enter_edge(self, leaving: int) -> int:
-        """The non-tree edge of least slack that reconnects the two halves of the tree."""
+    def _set_cut(self, e: int, value: int) -> None:
+        """Set tree edge e's cut value, keeping ``negative`` up to date."""
+        if (value < 0) != (self.cut[e] < 0):
+            if value < 0:
+                insort(self.negative, self.tree_index[e])
+            else:
+                del self.negative[bisect_left(self.negative, self.tree_index[e])]
+        self.cut[e] = value
+
+    def _pivot(self, leaving: int) -> None:
+        """Exchange the leaving tree edge for the entering one: the subtree that the leaving
+        edge cuts off moves to make the entering edge tight and hangs from it."""
         tail, head = self.tails[leaving], self.heads[leaving]
-        if self.lim[tail] < self.lim[head]:
-            v, outward = tail, False
-        else:
-            v, outward = head, True
-        low, lim = self.low[v], self.lim[v]
-        best, best_slack = -1, math.inf
-        for w in range(self.count):
-            if not low <= self.lim[w] <= lim:
-                continue
-            for e in (self.out_edges[w] if outward else self.in_edges[w]):
-                other = self.heads[e] if outward else self.tails[e]
-                if self.in_tree[e] or low <= self.lim[other] <= lim:
-                    continue
-                slack = self.slack(e)
-                if slack < best_slack:
-                    best, best_slack = e, slack
-        return best
-
-    def _update(self, leaving: int, entering: int) -> None:
+        child = tail if self.parent[tail] == leaving else head
+        subtree = self._below(child)
+        for w in subtree:
+            self.in_subtree[w] = True
+        entering = self._enter_edge(subtree, outward=child == head)
         delta = self.slack(entering)
-        tail, head = self.tails[leaving], self.heads[leaving]
         if delta > 0:
-            child = tail if self.lim[tail] < self.lim[head] else head
             shift = -delta if child == tail else delta
-            low, lim = self.low[child], self.lim[child]
-            for w in range(self.count):
-                if low <= self.lim[w] <= lim:
-                    self.x[w] += shift
+            for w in subtree:
+                self.x[w] += shift
         cut_value = self.cut[leaving]
-        lca = self._tree_update(self.tails[entering], self.heads[entering], cut_value, True)
-        self._tree_update(self.heads[entering], self.tails[entering], cut_value, False)
-        self.cut[entering] = -cut_value
-        self.cut[leaving] = 0
+        lca = self._common_ancestor(self.tails[entering], self.heads[entering])
+        self._tree_update(self.tails[entering], lca, cut_value, True)
+        self._tree_update(self.heads[entering], lca, cut_value, False)
+        self._set_cut(leaving, 0)
         self.in_tree[leaving] = False
         self.in_tree[entering] = True
-        self.tree_edges[self.tree_edges.index(leaving)] = entering
-        self.tree_adjacent[tail].remove(leaving)
-        self.tree_adjacent[head].remove(leaving)
-        self.tree_adjacent[self.tails[entering]].append(entering)
-        self.tree_adjacent[self.heads[entering]].append(entering)
-        self._dfs_range(lca, self.parent[lca], self.low[lca])
+        self.tree_index[entering] = self.tree_index[leaving]
+        self.tree_edges[self.tree_index[entering]] = entering
+        self._set_cut(entering, -cut_value)
+        del self.tree_adjacent[tail][leaving], self.tree_adjacent[head][leaving]
+        self.tree_adjacent[self.tails[entering]][entering] = None
+        self.tree_adjacent[self.heads[entering]][entering] = None
+        inner = self.tails[entering] if self.in_subtree[self.tails[entering]] \
+            else self.heads[entering]
+        self._hang(inner, entering)
+        for w in subtree:
+            self.in_subtree[w] = False
 
-    def _tree_update(self, v: int, w: int, cut_value: int, direction: bool) -> int:
-        """Add or subtract cut_value along the tree path from v up to the common ancestor."""
-        while not self.low[v] <= self.lim[w] <= self.lim[v]:
+    def _enter_edge(self, subtree: list[int], outward: bool) -> int:
+        """The non-tree edge of least slack that leaves the subtree (``outward``) or enters it
+        and so reconnects the two halves of the tree; ties go to the smallest variable inside,
+        then the smallest edge."""
+        best, best_key = -1, (math.inf, 0, 0)
+        for w in subtree:
+            for e in (self.out_edges[w] if outward else self.in_edges[w]):
+                other = self.heads[e] if outward else self.tails[e]
+                if self.in_tree[e] or self.in_subtree[other]:
+                    continue
+                key = (self.slack(e), w, e)
+                if key < best_key:
+                    best, best_key = e, key
+        return best
+
+    def _up(self, v: int) -> int:
+        return self._other(self.parent[v], v)
+
+    def _common_ancestor(self, v: int, w: int) -> int:
+        while self.depth[v] > self.depth[w]:
+            v = self._up(v)
+        while self.depth[w] > self.depth[v]:
+            w = self._up(w)
+        while v != w:
+            v, w = self._up(v), self._up(w)
+        return v
+
+    def _tree_update(self, v: int, lca: int, cut_value: int, direction: bool) -> None:
+        """Add or subtract cut_value along the tree path from v up to ``lca``."""
+        while v != lca:
             e = self.parent[v]
             forward = direction if v == self.tails[e] else not direction
-            self.cut[e] += cut_value if forward else -cut_value
-            tail, head = self.tails[e], self.heads[e]
-            v = tail if self.lim[tail] > self.lim[head] else head
-        return v
+            self._set_cut(e, self.cut[e] + (cut_value if forward else -cut_value))
+            v = self._other(e, v)

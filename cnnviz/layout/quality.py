@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import networkx as nx
 import numpy as np
 
-from cnnviz.layout.geometry import Layout, NodeBox
+from cnnviz.layout.geometry import LEFT_TO_RIGHT, Layout, NodeBox
 
 
 def overlapping_boxes(layout: Layout) -> list[tuple[str, str]]:
@@ -85,13 +85,16 @@ def count_crossings(graph: nx.DiGraph, layout: Layout, *, unbundled: bool = Fals
     not a crossing: an edge that joins a rail on one side of another edge and leaves it on
     the other side only touches it. With ``unbundled`` such pairs count one crossing too, as
     they would if the rail's edges were drawn side by side; that assumes shared stretches are
-    vertical, as they are in :func:`layout_graph`'s drawings.
+    vertical, as they are in :func:`layout_graph`'s top-to-bottom drawings; a left-to-right
+    drawing is measured mirrored in its diagonal, which changes no crossing.
     """
+    across = layout.orientation == LEFT_TO_RIGHT
     paths = []
     for path in layout.edges:
         if graph.has_edge(path.source, path.target):
-            points = [path.points[0]]
-            for point in path.points[1:]:
+            drawn = [(y, x) for x, y in path.points] if across else path.points
+            points = [drawn[0]]
+            for point in drawn[1:]:
                 if point != points[-1]:
                     points.append(point)
             paths.append((path.source, path.target, points))

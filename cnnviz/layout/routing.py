@@ -3,7 +3,8 @@
 Edges leave the bottom border of their source and enter the top border of their target, at
 ports spread along the border in the order of the items they lead to; they run vertically
 through rows and curve (sampled cubic Béziers) in the gaps between rows, so no edge ever
-passes through a node.
+passes through a node. Left to right, the final transposition turns these into the right and
+left borders, rows into columns.
 """
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ def _ports(neighbours: dict[int, int], x: list[float], pos: list[int],
     """x where the edges to each neighbour leave (or enter) a node's border."""
     low = box.x - box.width / 2 + min(PORT_MARGIN, box.width / 4)
     high = box.x + box.width / 2 - min(PORT_MARGIN, box.width / 4)
+    if len(neighbours) == 1:
+        only = next(iter(neighbours))
+        return {only: min(max(x[only], low), high)}
     ordered = sorted(neighbours, key=lambda n: (x[n], pos[n]))
     ports = [min(max(x[n], low), high) for n in ordered]
     spacing = min(PORT_SPACING, (high - low) / max(1, len(ports) - 1))
@@ -57,17 +61,17 @@ def _edge_points(rank: list[int], route: list[int], ends: tuple[float, float], x
     """The polyline of one edge: vertical through rows, S-curves between them."""
     start_x, end_x = ends
     points = [(start_x, source.y + source.height / 2)]
-    current = (start_x, rows.bottom[rank[route[0]]])
-    for item, top in [(i, rows.top[rank[i]]) for i in route[1:-1]] + [
-            (None, rows.top[rank[route[-1]]])]:
-        item_x = end_x if item is None else x[item]
-        if item_x != current[0]:  # bend between the rows; else the vertical run goes on
-            points.append(current)
-            points.extend(_s_curve(current, (item_x, top)))
-        if item is not None:
-            current = (item_x, rows.bottom[rank[item]])
+    here, bottom = start_x, rows.bottom[rank[route[0]]]
+    for item in route[1:-1]:
+        if x[item] != here:  # bend between the rows; else the vertical run goes on
+            points.append((here, bottom))
+            points.extend(_s_curve((here, bottom), (x[item], rows.top[rank[item]])))
+        here, bottom = x[item], rows.bottom[rank[item]]
+    if end_x != here:
+        points.append((here, bottom))
+        points.extend(_s_curve((here, bottom), (end_x, rows.top[rank[route[-1]]])))
     points.append((end_x, target.y - target.height / 2))
-    return _simplified(points)
+    return _simplified(points) if len(points) > 2 else tuple(points)
 
 
 def _s_curve(start: tuple[float, float], end: tuple[float, float]) -> list[tuple[float, float]]:

@@ -7,8 +7,16 @@ import itertools
 import networkx as nx
 import pytest
 
-from cnnviz.layout import Layout
+from cnnviz.layout import (
+    CLUSTER_LABEL_HEIGHT,
+    LEFT_TO_RIGHT,
+    ClusterBox,
+    EdgePath,
+    Layout,
+    NodeBox,
+)
 from cnnviz.layout.clusters import Clusters, build_clusters
+from cnnviz.layout.geometry import SHAPE_LABEL
 from cnnviz.layout.long_edges import LayeredGraph, find_rails, split_long_edges
 from cnnviz.layout.quality import edges_through_boxes, overlapping_boxes
 from cnnviz.layout.ranks import rank_nodes
@@ -39,12 +47,28 @@ def naive_crossings(graph: nx.DiGraph) -> int:
     return total
 
 
+def mirrored(layout: Layout) -> Layout:
+    """A left-to-right layout mirrored in its diagonal (x for y), which must then meet every
+    promise of a top-to-bottom one; a top-to-bottom layout as it is."""
+    if layout.orientation != LEFT_TO_RIGHT:
+        return layout
+    return Layout({n: NodeBox(n, b.y, b.x, b.height, b.width) for n, b in layout.nodes.items()},
+                  [EdgePath(e.source, e.target, tuple((y, x) for x, y in e.points))
+                   for e in layout.edges],
+                  [ClusterBox(c.path, c.label, c.y, c.x, c.height, c.width, c.depth)
+                   for c in layout.clusters],
+                  layout.height, layout.width)
+
+
 def assert_well_formed(graph: nx.DiGraph, layout: Layout) -> None:
-    """Every property the layout promises, measured on the result."""
+    """Every property the layout promises, measured on the result; edges run down the page
+    from bottom border to top border (right, from right border to left border, in LR)."""
     assert set(layout.nodes) == set(graph.nodes)
     assert sorted((e.source, e.target) for e in layout.edges) == sorted(graph.edges)
     assert overlapping_boxes(layout) == []
     assert edges_through_boxes(layout) == []
+    assert_cluster_labels_have_room(layout)
+    layout = mirrored(layout)
     for edge in layout.edges:
         source, target = layout.nodes[edge.source], layout.nodes[edge.target]
         (x0, y0), (x1, y1) = edge.points[0], edge.points[-1]
@@ -53,7 +77,7 @@ def assert_well_formed(graph: nx.DiGraph, layout: Layout) -> None:
         assert y1 == pytest.approx(target.y - target.height / 2)
         assert target.x - target.width / 2 <= x1 <= target.x + target.width / 2
         ys = [y for _, y in edge.points]
-        assert all(a <= b + 1e-9 for a, b in zip(ys, ys[1:])), f"{edge} goes up"
+        assert all(a <= b + 1e-9 for a, b in zip(ys, ys[1:])), f"{edge} goes back"
     for box in layout.nodes.values():
         assert 0 <= box.x - box.width / 2 and box.x + box.width / 2 <= layout.width
         assert 0 <= box.y - box.height / 2 and box.y + box.height / 2 <= layout.height
@@ -70,6 +94,29 @@ def _inside(inner, outer, slack: float = 1e-6) -> bool:
 def _overlap(a, b) -> bool:
     return (abs(a.x - b.x) < (a.width + b.width) / 2 - 1e-6
             and abs(a.y - b.y) < (a.height + b.height) / 2 - 1e-6)
+
+
+def assert_cluster_labels_have_room(layout: Layout) -> None:
+    """Nothing inside a cluster box reaches into the CLUSTER_LABEL_HEIGHT at its top."""
+    for cluster in layout.clusters:
+        label_bottom = cluster.y - cluster.height / 2 + CLUSTER_LABEL_HEIGHT
+        inside = [b for b in [*layout.nodes.values(), *layout.clusters]
+                  if b is not cluster and _inside(b, cluster)]
+        for box in inside:
+            assert box.y - box.height / 2 >= label_bottom - 1e-6, f"{box} under {cluster.label}"
+
+
+def assert_shape_labels_have_room(layout: Layout) -> None:
+    """A shape label of SHAPE_LABEL's size beside each edge's start, where Layout's docstring
+    says the view may draw it, overlaps no box."""
+    width, height = SHAPE_LABEL
+    boxes = list(layout.nodes.values())
+    for edge in layout.edges:
+        x, y = edge.points[0]
+        left, top = x + 4, (y - 1 - height if layout.orientation == LEFT_TO_RIGHT else y + 1)
+        label = NodeBox("label", left + width / 2, top + height / 2, width, height)
+        for box in boxes:
+            assert not _overlap(label, box), f"{edge.source} → {edge.target}'s label on {box.name}"
 
 
 def assert_clusters_well_formed(graph: nx.DiGraph, layout: Layout) -> None:
@@ -95,6 +142,25 @@ def assert_clusters_well_formed(graph: nx.DiGraph, layout: Layout) -> None:
             assert inner.depth > outer.depth
 
 
+def assert_rails_beside_dense_blocks(graph: nx.DiGraph, layout: Layout) -> None:
+    """The long runs of the edges into each of DenseNet-121's four dense blocks follow two
+    columns (rows left to right), one each side of the block's nodes."""
+    layout = mirrored(layout)
+    rails: dict[str, set[float]] = {}
+    for edge in layout.edges:
+        for (x0, y0), (x1, y1) in zip(edge.points, edge.points[1:]):
+            if x0 == x1 and y1 - y0 > 200:  # runs past at least two nodes
+                block = graph.nodes[edge.target]["hierarchy"][1][0]
+                rails.setdefault(block, set()).add(round(x0, 6))
+    assert sorted(rails) == [f"features.denseblock{b}" for b in range(1, 5)]
+    for block, xs in rails.items():
+        inside = [b for n, b in layout.nodes.items()
+                  if block in [path for path, _ in graph.nodes[n]["hierarchy"]]]
+        assert len(xs) == 2, (block, xs)
+        assert min(xs) < min(b.x - b.width / 2 for b in inside)
+        assert max(xs) > max(b.x + b.width / 2 for b in inside)
+
+
 def layered(graph: nx.DiGraph) -> tuple[list[str], list[tuple[int, int]], Clusters, LayeredGraph]:
     """Node names, edges (as node numbers), clusters and layered graph, as layout_graph
     makes them before ordering."""
@@ -104,5 +170,5 @@ def layered(graph: nx.DiGraph) -> tuple[list[str], list[tuple[int, int]], Cluste
     hierarchies = [tuple(map(tuple, graph.nodes[n].get("hierarchy") or ())) for n in names]
     rank = rank_nodes(len(names), edges)
     rails = find_rails(edges, rank)
-    clusters = build_clusters(hierarchies, rank, edges, rails)
+    clusters = build_clusters(hierarchies, rank, edges, {e for rail in rails for e in rail.edges})
     return names, edges, clusters, split_long_edges(edges, rank, rails, clusters)

@@ -32,7 +32,7 @@ def test_a_cluster_is_cut_where_it_has_no_member():
 def test_an_edge_inside_a_cluster_keeps_it_whole_unless_on_a_rail():
     edges = [(0, 1), (1, 2), (0, 2)]
     assert spans(build_clusters([M, (), M], [0, 1, 2], edges, [])) == [(M, 0, 2)]
-    assert spans(build_clusters([M, (), M], [0, 1, 2], edges, [[2]])) == [(M, 0, 0), (M, 2, 2)]
+    assert spans(build_clusters([M, (), M], [0, 1, 2], edges, {2})) == [(M, 0, 0), (M, 2, 2)]
 
 
 def test_nested_pieces_and_how_far_their_boxes_reach():

@@ -89,7 +89,7 @@ def test_neighbours_are_their_widths_and_a_gap_apart(seed):
     _, edges, clusters, graph = layered(random_model(seed))
     ordering = order_ranks(graph, clusters)
     rng = random.Random(seed)
-    half = [0.0 if graph.is_dummy(item) else rng.uniform(20, 120)
+    half = [0.0 if graph.node[item] < 0 else rng.uniform(20, 120)
             for item in range(len(graph.rank))]
     x = x_coordinates(graph, clusters, ordering, half, edges)
     borders = 0
@@ -99,7 +99,7 @@ def test_neighbours_are_their_widths_and_a_gap_apart(seed):
                 gap = CLUSTER_PAD + CLUSTER_GAP
                 borders += 1
             else:
-                gap = EDGE_GAP if graph.is_dummy(a) or graph.is_dummy(b) else NODE_GAP
+                gap = EDGE_GAP if min(graph.node[a], graph.node[b]) < 0 else NODE_GAP
             assert x[b] - x[a] >= half[a] + gap + half[b] - 1e-9
     assert borders
 

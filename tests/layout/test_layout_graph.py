@@ -1,6 +1,8 @@
 """layout_graph as a whole: every promise of a layout, on synthetic, random and real graphs."""
 from __future__ import annotations
 
+import concurrent.futures
+import gc
 import os
 import random
 import subprocess
@@ -25,6 +27,12 @@ def test_crossings_no_worse_than_naive_order(layouts, name):
     graph, layout = layouts[name]
     naive = naive_crossings(graph)
     assert count_crossings(graph, layout) <= count_crossings(graph, layout, unbundled=True) <= naive
+
+
+def test_densenet_crosses_less_than_dot(layouts):
+    """dot 2.43 draws the real DenseNet-121 with 6,593 crossings (bench/README.md); this
+    look-alike is drawn like it. Counted as if each rail's edges ran side by side."""
+    assert count_crossings(*layouts["densenet121"], unbundled=True) < 6593
 
 
 def test_crossing_free_models_have_no_crossings(layouts):
@@ -102,3 +110,35 @@ def test_real_traces_are_well_formed(name):
     layout = layout_graph(graph)
     assert_well_formed(graph, layout)
     assert count_crossings(graph, layout) == 0
+
+
+def test_a_layout_leaves_no_reference_cycles(layouts):
+    """layout_graph pauses the cyclic collector: what it drops must go by reference counts."""
+    graph, _ = layouts["densenet121"]
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        layout_graph(graph)
+        gc.collect()
+        ours = [o for o in gc.garbage if (getattr(o, "__module__", None) or type(o).__module__
+                                          or "").startswith("cnnviz.layout")]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert ours == []
+
+
+def test_the_collector_is_paused_only_while_laying_out(layouts):
+    graph, _ = layouts["resnet18"]
+    assert gc.isenabled()
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        assert len(list(pool.map(lambda _: layout_graph(graph), range(8)))) == 8
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        layout_graph(graph)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

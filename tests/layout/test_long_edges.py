@@ -1,24 +1,19 @@
-"""Long edges and rails: dummy points on the ranks an edge crosses, dense webs on one rail."""
+"""Long edges and rails: dummy points on the ranks an edge crosses, dense webs on rails."""
 from __future__ import annotations
 
+import itertools
+
 import pytest
-from layout_checks import layered
+from layout_checks import assert_rails_beside_dense_blocks, layered
 from synthetic_models import SYNTHETIC_MODELS, random_model
 
 from cnnviz.layout.clusters import build_clusters
-from cnnviz.layout.long_edges import find_rails, split_long_edges
+from cnnviz.layout.long_edges import Rail, find_rails, split_long_edges
 
 
-def test_dense_blocks_route_their_edges_along_one_rail(layouts):
+def test_dense_blocks_route_their_edges_along_a_rail_each_side(layouts):
     graph, layout = layouts["densenet121"]
-    rails: dict[str, set[float]] = {}
-    for edge in layout.edges:
-        for (x0, y0), (x1, y1) in zip(edge.points, edge.points[1:]):
-            if x0 == x1 and y1 - y0 > 200:  # runs past at least two nodes
-                block = graph.nodes[edge.target]["hierarchy"][1][0]
-                rails.setdefault(block, set()).add(round(x0, 6))
-    assert sorted(rails) == [f"features.denseblock{b}" for b in range(1, 5)]
-    assert all(len(xs) == 1 for xs in rails.values()), rails
+    assert_rails_beside_dense_blocks(graph, layout)
     concats = [n for n in graph.nodes if graph.nodes[n]["category"] == "concat"]
     ends = {}
     for edge in layout.edges:
@@ -35,12 +30,35 @@ EDGES = [(0, 2), (0, 3), (1, 2), (1, 3), (4, 5), (6, 7), (6, 8), (0, 9)]
 
 
 def test_only_a_dense_web_of_long_edges_gets_a_rail():
-    assert find_rails(EDGES, RANK) == [[0, 1, 2, 3]]
+    assert find_rails(EDGES, RANK) == [Rail([0, 1, 2, 3], 0)]  # none interleave: one rail
+
+
+def _interleaving(edges: list[tuple[int, int]], rank: list[int]) -> int:
+    """Pairs of these edges that interleave: one starts inside the other and ends after it."""
+    spans = sorted((rank[u], rank[v]) for u, v in edges)
+    return sum(a < c < b < d for (a, b), (c, d) in itertools.combinations(spans, 2))
+
+
+def test_an_interleaving_web_gets_a_rail_each_side():
+    # A chain of eight nodes, each also feeding every node two or more ranks down (DenseNet's
+    # pattern): one rail would make 70 pairs of its edges interleave, two sides make 19.
+    edges = [(i, i + 1) for i in range(7)] + [(i, j) for i in range(8) for j in range(i + 2, 8)]
+    rank = list(range(8))
+    rails = find_rails(edges, rank)
+    assert sorted(rail.side for rail in rails) == [-1, 1]
+    assert sorted(e for rail in rails for e in rail.edges) == list(range(7, len(edges)))
+    assert _interleaving(edges[7:], rank) == 70
+    assert sum(_interleaving([edges[e] for e in rail.edges], rank) for rail in rails) == 19
+    # Nodes 0 and 1 both feed 3 and 4: of these four edges two interleave. Saving that one
+    # pair is not worth a second rail, which other edges would have to get around.
+    few = [(0, 1), (1, 2), (2, 3), (3, 4), (0, 3), (0, 4), (1, 3), (1, 4)]
+    assert find_rails(few, [0, 1, 2, 3, 4]) == [Rail([4, 5, 6, 7], 0)]
 
 
 def test_long_edges_get_a_dummy_point_per_rank_and_a_rail_one_column():
     rails = find_rails(EDGES, RANK)
-    graph = split_long_edges(EDGES, RANK, rails, build_clusters([()] * 10, RANK, EDGES, rails))
+    clusters = build_clusters([()] * 10, RANK, EDGES, {0, 1, 2, 3})
+    graph = split_long_edges(EDGES, RANK, rails, clusters)
     # Dummy points: 4 → 5 gets 10 on rank 1, 6 → 7 and 6 → 8 get 11 and 12; the rail 13, 14.
     assert graph.node == list(range(10)) + [-1] * 5
     assert graph.rank[10:] == [1, 1, 1, 1, 2]

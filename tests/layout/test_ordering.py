@@ -1,4 +1,5 @@
-"""Ordering: every rank a permutation of its items, clusters contiguous, siblings in one order."""
+"""Ordering: every rank a permutation of its items, clusters contiguous, siblings in one order,
+rails on their sides."""
 from __future__ import annotations
 
 import itertools
@@ -30,6 +31,10 @@ def test_clusters_stay_contiguous_and_siblings_keep_one_order(name):
         assert ordering.segment_start[r] == {piece: found[0] for piece, found in where.items()}
         for piece, found in where.items():
             assert found == list(range(found[0], found[0] + len(found))), f"{piece} split"
+        for index, item in enumerate(order):  # a rail's points keep to their side
+            side = graph.side[item]
+            beyond = [order[i] for i in where[graph.piece[item]] if (i - index) * side > 0]
+            assert all(graph.side[other] == side for other in beyond), f"{item} off its side"
         for p, q in itertools.combinations(sorted(where), 2):
             if clusters.pieces[p].parent == clusters.pieces[q].parent:
                 left = where[p][0] < where[q][0]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from cnnviz.layout import EdgePath, Layout, NodeBox
+from cnnviz.layout import LEFT_TO_RIGHT, EdgePath, Layout, NodeBox
 from cnnviz.layout.quality import count_crossings, edges_through_boxes, overlapping_boxes
 
 
@@ -32,6 +32,10 @@ def test_count_crossings_on_known_drawings():
                       ("c", "d", [(5, -5), (5, 25)]))
     assert count_crossings(*bundle) == 0
     assert count_crossings(*bundle, unbundled=True) == 1
+    across = [EdgePath(e.source, e.target, tuple((y, x) for x, y in e.points))
+              for e in bundle[1].edges]
+    turned = Layout(bundle[1].nodes, across, [], 100, 100, LEFT_TO_RIGHT)
+    assert count_crossings(bundle[0], turned, unbundled=True) == 1  # the rail runs across
     same_side = _drawing(("a", "b", [(0, 0), (5, 5), (5, 15), (0, 20)]),
                          ("c", "d", [(5, -5), (5, 25)]))
     assert count_crossings(*same_side, unbundled=True) == 0
