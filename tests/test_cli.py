@@ -76,6 +76,7 @@ def test_summary_loads_a_checkpoint(capsys, tmp_path) -> None:
     (("summary", "resnet18", "--depth", "two"), "invalid int value"),
     (("summary", "resnet18", "--weights", "/no/such/file.pt"), "/no/such/file.pt"),
     (("frobnicate",), "invalid choice"),
+    (("export", "resnet18", "-o", "x.json", "--orientation", "sideways"), "invalid choice"),
 ])
 def test_bad_input_exits_non_zero_with_one_line(capsys, args, expected) -> None:
     try:
@@ -100,3 +101,21 @@ def test_console_script_runs_as_a_process() -> None:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.strip().startswith("cnnviz: error: unknown model 'nosuchnet'")
+
+
+def test_export_left_to_right_with_folded_stacks(capsys, tmp_path) -> None:
+    path = tmp_path / "r50.json"
+    assert main(["export", "resnet50", "-o", str(path), "--orientation", "lr", "--fold"]) == 0
+    exported = json.loads(path.read_text())
+    assert exported["orientation"] == "lr"
+    boxes = {node["name"]: node for node in exported["nodes"]}
+    for edge in exported["edges"]:  # every edge runs left to right
+        xs = [x for x, _ in edge["points"]]
+        assert xs == sorted(xs)
+        assert boxes[edge["from"]]["x"] < boxes[edge["to"]]["x"]
+    stacks = {n["name"]: (n["repeat"], n["members"]) for n in exported["nodes"] if "repeat" in n}
+    assert stacks["layer3.1"] == (5, [f"layer3.{i}" for i in range(1, 6)])
+    assert set(stacks) == {"layer1.1", "layer2.1", "layer3.1", "layer4.1"}
+    assert main(["export", "resnet50", "-o", str(path)]) == 0  # by default: unfolded, down
+    exported = json.loads(path.read_text())
+    assert exported["orientation"] == "tb" and not any("repeat" in n for n in exported["nodes"])
