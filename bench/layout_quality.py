@@ -12,7 +12,9 @@ median time of each phase of the layout; ``--app-sizes`` sizes the boxes for the
 the app does (``cnnviz.diagram.box_sizes``), which leaves dot out.
 
 Run: ``.venv/bin/python bench/layout_quality.py [--synthetic] [--no-dot] [--dot-timeout S]
-[--dot-nslimit N] [--orientation tb|lr] [--phases] [--app-sizes] [MODEL ...]``. dot 2.43
+[--dot-nslimit N] [--orientation tb|lr] [--phases] [--app-sizes] [--frames] [MODEL ...]``.
+``--frames`` adds the app's whole expand (layout with the app's box sizes, then building the
+scene) and the view's frame-time ratios at 1500×900 (``bench/frames.py``). dot 2.43
 needs about a minute for DenseNet-121 and far longer for DenseNet-201, nearly all of it in
 its x-coordinate network simplex; ``--dot-nslimit`` caps that phase (dot's crossings are
 settled before it, its spline geometry is not).
@@ -260,6 +262,32 @@ def model_graph(name: str, synthetic: bool) -> tuple[nx.DiGraph | None, str]:
     return synthetic_graph(name), "syn"
 
 
+def expand_and_frames(graph: nx.DiGraph, orientation: str) -> str:
+    """What expanding the whole graph costs the app (its layout with the app's box sizes, then
+    the scene), and the view's frame times: at 1:1, and the worst zoom and pan step as ratios
+    to it (target: at most 2)."""
+    from frames import ONE_TO_ONE, PAN_PREFIX, frame_times, scene_build_time
+
+    sizes = diagram.box_sizes(graph)
+    layout_s = statistics.median(_timed(lambda: lay_out(graph, sizes, orientation))
+                                 for _ in range(3))
+    layout = lay_out(graph, sizes, orientation)
+    build_s = scene_build_time(graph, layout)
+    times = frame_times(graph, layout)
+    base = times[ONE_TO_ONE]
+    zooms = max(t for key, t in times.items() if not key.startswith(PAN_PREFIX))
+    pans = max(t for key, t in times.items() if key.startswith(PAN_PREFIX))
+    return (f"expand {layout_s + build_s:.2f} s (layout {layout_s:.2f} + scene {build_s:.2f}); "
+            f"frame at 1:1 {base * 1000:.1f} ms, worst zoom ×{zooms / base:.2f}, "
+            f"worst pan step ×{pans / base:.2f}")
+
+
+def _timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", default=[*CLASSICS, DEEP])
@@ -273,6 +301,8 @@ def main() -> None:
     parser.add_argument("--phases", action="store_true", help="time each phase of the layout")
     parser.add_argument("--app-sizes", action="store_true",
                         help="boxes sized for their text, as the app draws them (no dot then)")
+    parser.add_argument("--frames", action="store_true",
+                        help="the app's whole expand (layout + scene) and its frame times")
     args = parser.parse_args()
     dot = None if args.no_dot or args.app_sizes else shutil.which("dot")
     if dot is None and not (args.no_dot or args.app_sizes):
@@ -309,6 +339,8 @@ def main() -> None:
                      f" {ratio(mine['unbund'], theirs['cross']):>10s}"
                      f" {ratio(mine['flat'], theirs['length']):>8s}")
         print(line, flush=True)
+        if args.frames:
+            print("    " + expand_and_frames(graph, args.orientation), flush=True)
         if args.phases:
             print("    " + ", ".join(f"{phase} {seconds:.3f}" for phase, seconds
                                      in phase_times(graph, sizes, args.orientation).items()),

@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--orientation", choices=ORIENTATIONS,
                         help="lay the diagram out top to bottom (tb) or left to right (lr) "
                              "(default: the last choice made in the window, else tb)")
+    parser.add_argument("--fold", action="store_true", default=None,
+                        help="fold repeated blocks into stacks (default: in models of more "
+                             "than 1,000 operations)")
     _add_opening_options(parser, weights=False)
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     commands.add_parser("models", help="list the model zoo")
@@ -126,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.model is not None:  # an unknown name fails here, before any window
                 request = _request(args, args.model)
             return run_app(request, args.weights, args.screenshot, args.select,
-                           args.orientation)
+                           args.orientation, args.fold)
         if args.command == "models":
             print_models()
             return 0

@@ -147,10 +147,11 @@ def user_model_name(label: str) -> str:
     return f"{file.removesuffix('.py')}.{attribute}" if attribute else file
 
 
-def default_view(graph: nx.DiGraph, orientation: str = TOP_TO_BOTTOM) -> DiagramView:
-    """Small models fully expanded; big ones at the deepest depth that stays small, and the
-    biggest with their repeats folded."""
-    fold = graph.number_of_nodes() > FOLDED_ABOVE
+def default_view(graph: nx.DiGraph, orientation: str = TOP_TO_BOTTOM,
+                 fold: bool | None = None) -> DiagramView:
+    """Small models fully expanded; big ones at the deepest depth that stays small; repeats
+    folded as ``fold`` says, by default in the biggest models only."""
+    fold = graph.number_of_nodes() > FOLDED_ABOVE if fold is None else fold
     if graph.number_of_nodes() <= EXPANDED_UP_TO:
         return DiagramView(fold=fold, orientation=orientation)
     for depth in range(max_depth(graph), 1, -1):

@@ -23,10 +23,10 @@ def has_display() -> bool:
 
 def run_app(model: ModelRequest | None = None, weights: str = "random",
             screenshot: str | None = None, select: str | None = None,
-            orientation: str | None = None) -> int:
+            orientation: str | None = None, fold: bool | None = None) -> int:
     """Open the window on a resolved model (None: the last one, with ``weights``), laid out
-    ``orientation`` (None: as last chosen), or render it to ``screenshot`` and quit; returns
-    the exit status."""
+    ``orientation`` (None: as last chosen), repeats folded as ``fold`` says (None: in big
+    models), or render it to ``screenshot`` and quit; returns the exit status."""
     if not has_display():
         if screenshot is None:
             raise CnnvizError("no display to open the window on (set DISPLAY, or use "
@@ -40,7 +40,8 @@ def run_app(model: ModelRequest | None = None, weights: str = "random",
     icon = os.path.join(RESOURCES, "icon.png")
     if os.path.exists(icon):
         app.setWindowIcon(QIcon(icon))
-    window = MainWindow(model=model, weights=weights, select=select, orientation=orientation)
+    window = MainWindow(model=model, weights=weights, select=select, orientation=orientation,
+                        fold=fold)
     if screenshot:
         window.screenshot_when_ready(screenshot)
     window.show()

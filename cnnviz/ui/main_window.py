@@ -46,15 +46,17 @@ COLOURINGS = ["Colour by category", "Colour by activation", "Colour by time"]
 
 class MainWindow(QMainWindow):
     """cnnviz's window on ``model`` (a resolved request, or a name; None: the last zoo model
-    with ``weights``). ``sigDiagramShown(model)`` fires each time a diagram is drawn;
-    ``sigLoadFailed(message)`` when a model or diagram could not be made."""
+    with ``weights``), laid out ``orientation`` (None: as last chosen), repeats folded as
+    ``fold`` says (None: in big models). ``sigDiagramShown(model)`` fires each time a diagram
+    is drawn; ``sigLoadFailed(message)`` when a model or diagram could not be made."""
 
     sigDiagramShown = Signal(str)
     sigLoadFailed = Signal(str)
 
     def __init__(self, settings: QSettings | None = None,
                  model: ModelRequest | str | None = None, weights: str = "random",
-                 select: str | None = None, orientation: str | None = None) -> None:
+                 select: str | None = None, orientation: str | None = None,
+                 fold: bool | None = None) -> None:
         super().__init__()
         self.setWindowTitle("cnnviz")
         self.settings = settings or QSettings("cnnviz", "cnnviz")
@@ -65,6 +67,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._restore_layout()
+        self.models.folding = fold
         remembered = str(self.settings.value("orientation", TOP_TO_BOTTOM))
         self._show_orientation(orientation or (remembered if remembered in ORIENTATIONS
                                                else TOP_TO_BOTTOM))

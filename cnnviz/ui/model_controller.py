@@ -7,6 +7,7 @@ from, as they were.
 """
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -34,6 +35,7 @@ class ModelController(QObject):
         super().__init__(parent)
         self._worker, self._session, self._ask_trust = worker, session, ask_trust
         self.orientation = TOP_TO_BOTTOM  # what new diagrams are laid out with
+        self.folding: bool | None = None  # whether new diagrams fold (None: big models do)
         self._watcher = QFileSystemWatcher(self)
         self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
         self._watcher.fileChanged.connect(self._reload_timer.start)  # editors write in steps
@@ -51,10 +53,11 @@ class ModelController(QObject):
 
         def task(context: JobContext) -> ModelOpened:
             loaded = request.load()
+            _settle_memory()
             context.check()
             context.progress(0.5, "Laying out")
-            shown = view if view is not None else sessions.default_view(loaded.graph,
-                                                                        self.orientation)
+            shown = view if view is not None else sessions.default_view(
+                loaded.graph, self.orientation, self.folding)
             return ModelOpened(request, loaded, sessions.make_diagram(loaded, shown), reload)
 
         job = self._worker.submit(JobKind.MODEL, task)
@@ -143,3 +146,13 @@ class ModelController(QObject):
         loaded = self._session.loaded
         if loaded is not None:
             self.open(loaded.request, reload=True)
+
+
+def _settle_memory() -> None:
+    """Collect what earlier models left, then move every object alive into the collector's
+    permanent generation: a model of 10,000 operations holds about 700,000 tracked objects,
+    and a full collection of them (0.3–0.4 s) would otherwise land at random inside later
+    layouts and redraws. The next model unfreezes them first, so nothing is kept for good."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
