@@ -1,5 +1,7 @@
-"""Races the way users make them: many actions quickly, across kinds of work. Whatever the
-order in which results come back, only the current model's are drawn, and no slot raises.
+"""Races the way users make them: many actions quickly, across kinds of work (clicks,
+double-clicks, depth, folding, orientation, expanding everything, model switches, drops,
+searches, colouring). Whatever the order in which results come back, only the current
+model's are drawn, and no slot raises.
 
 The random-interaction test runs with fixed seeds; set CNNVIZ_SEEDS=7,8,9 to try others.
 """
@@ -56,7 +58,8 @@ def test_a_depth_change_while_another_model_opens_draws_only_the_new_model(qtbot
 def test_random_interaction_ends_consistent_and_raises_nowhere(qtbot, window, seed) -> None:
     rng = random.Random(seed)
     samples = [str(p) for p in images.sample_images()]
-    actions = ["click", "click", "double", "depth", "model", "drop", "search", "colour"]
+    actions = ["click", "click", "double", "depth", "model", "drop", "search", "colour", "fold",
+               "orientation", "expand"]
     for _ in range(ACTIONS):
         action = rng.choice(actions)
         drawn = sorted(drawn_nodes(window))
@@ -68,6 +71,12 @@ def test_random_interaction_ends_consistent_and_raises_nowhere(qtbot, window, se
             window.request_model(rng.choice(MODELS))
         elif action == "drop":
             drop(window, rng.choice(samples))
+        elif action == "fold":
+            window.fold.toggle()
+        elif action == "orientation":
+            window.left_to_right.toggle()
+        elif action == "expand":
+            window.expand_all()
         elif action == "search":
             window.search.setText(rng.choice(["conv", "relu", "layer", "", "nothing here"]))
             window.search.returnPressed.emit()
