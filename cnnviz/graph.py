@@ -27,6 +27,9 @@ Node attributes (keys of ``graph.nodes[name]``):
 - ``activation_bytes``: bytes of the output tensor.
 - ``param_share`` / ``mac_share``: the node's fraction of the model's params / MACs.
 - ``children``: for collapsed blocks, the names of the nodes the block stands for.
+- ``layout``: a :class:`~cnnviz.tensor_layout.AxisLayout`: which axis of the output holds the
+  channels and which the spatial grid (NCHW, NHWC, tokens on a grid, NC, …, or unknown),
+  propagated from NCHW at the input.
 - ``repeat`` and ``members``: for a folded stack of repeated sibling blocks (a block node), how
   many blocks it stands for and their module paths in order; its numbers are their sums.
 
@@ -62,6 +65,7 @@ ACTIVATION_BYTES = "activation_bytes"
 PARAM_SHARE = "param_share"
 MAC_SHARE = "mac_share"
 CHILDREN = "children"
+LAYOUT = "layout"
 REPEAT = "repeat"
 MEMBERS = "members"
 
