@@ -1,5 +1,5 @@
 """The ``cnnviz`` command: the app (no command), ``models``, ``summary``, ``export``, ``predict``,
-``activations`` and ``bench``."""
+``activations``, ``bench`` and ``diff``."""
 from __future__ import annotations
 
 import argparse
@@ -7,12 +7,14 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import NoReturn
 
 import networkx as nx
 import numpy as np
 
-from cnnviz import analysis, diagram, formatting, images, inference, session, sources, timing, zoo
+from cnnviz import (analysis, diagram, diff_report, formatting, images, inference, session,
+                    sources, timing, zoo)
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 from cnnviz.layout.geometry import ORIENTATIONS, TOP_TO_BOTTOM
@@ -115,6 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true",
                        help="a JSON list on stdout, one object a model")
     _add_opening_options(bench, weights=False)
+    diff = commands.add_parser("diff", help="match two models' operations: what was added, "
+                                             "removed or changed, by block")
+    diff.add_argument("a", metavar="A", help=MODEL_HELP)
+    diff.add_argument("b", metavar="B", help=MODEL_HELP)
+    for side in ("a", "b"):
+        diff.add_argument(f"--weights-{side}", default="random", metavar="W",
+                          help=f"{side.upper()}'s weights: random (default), pretrained or a "
+                               "checkpoint file; with both, each layer's relative change")
+    _add_opening_options(diff, weights=False)
+    diff.add_argument("--json", action="store_true", help="one JSON object on stdout")
     return parser
 
 
@@ -144,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             predict(_request(args, args.model), args.image, topk=args.topk, as_json=args.json)
         elif args.command == "activations":
             save_activations(_request(args, args.model), args.image, args.layer, args.output)
+        elif args.command == "diff":
+            diff_report.diff(replace(_request(args, args.a), weights=args.weights_a),
+                             replace(_request(args, args.b), weights=args.weights_b),
+                             as_json=args.json)
         else:
             export(_request(args, args.model), args.output, depth=args.depth, scale=args.scale,
                    orientation=args.orientation, fold=args.fold)
@@ -349,14 +365,4 @@ def _print_summary(spec: zoo.ModelSpec, graph: nx.DiGraph) -> None:
 
 
 def _print_table(header: Sequence[str], rows: list[Sequence[str]], right: Sequence[int]) -> None:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(row: Sequence[str]) -> str:
-        cells = [str(c).rjust(w) if i in right else str(c).ljust(w)
-                 for i, (c, w) in enumerate(zip(row, widths))]
-        return "  ".join(cells).rstrip()
-
-    print(line(header))
-    print("  ".join("─" * w for w in widths))
-    for row in rows:
-        print(line(row))
+    print(formatting.table(header, rows, right))

@@ -36,3 +36,15 @@ def shape(dims: Sequence[int] | None) -> str:
 def percent(fraction: float) -> str:
     """``12.3%``."""
     return f"{100 * fraction:.1f}%"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
+    """Rows under a header and a rule, in padded columns; ``right``: right-aligned columns."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        cells = [str(c).rjust(w) if i in right else str(c).ljust(w)
+                 for i, (c, w) in enumerate(zip(row, widths))]
+        return "  ".join(cells).rstrip()
+
+    return "\n".join([line(header), "  ".join("─" * w for w in widths), *map(line, rows)])
