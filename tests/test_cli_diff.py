@@ -3,11 +3,11 @@ files, and one-line errors."""
 from __future__ import annotations
 
 import json
-import textwrap
 
 import pytest
 import torch
 import torchvision
+from edited_net import write_net
 
 from cnnviz.cli import main
 
@@ -59,30 +59,8 @@ def test_table_lists_the_blocks_the_totals_and_the_added_modules(capsys) -> None
     assert "layer3.5: layer3_5_conv1, layer3_5_bn1, layer3_5_relu, … (7 in all)" in out
 
 
-NET = textwrap.dedent("""
-    import torch
-    from torch import nn
-
-    class Net(nn.Module):
-        input_shape = (1, 3, 16, 16)
-
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(3, 4, 3, padding=1)
-            self.conv2 = nn.Conv2d(4, 4, KERNEL, padding=PADDING)
-            self.fc = nn.Linear(4, 2)
-
-        def forward(self, x):
-            x = torch.relu(self.conv1(x))
-            x = x + torch.relu(self.conv2(x))
-            return self.fc(x.mean((2, 3)))
-""")
-
-
 def test_model_files_edited_between_two_versions(capsys, tmp_path) -> None:
-    (tmp_path / "old.py").write_text(NET.replace("KERNEL", "3").replace("PADDING", "1"))
-    (tmp_path / "new.py").write_text(NET.replace("KERNEL", "5").replace("PADDING", "2"))
-    old, new = str(tmp_path / "old.py"), str(tmp_path / "new.py")
+    old, new = str(write_net(tmp_path, 3, 1)), str(write_net(tmp_path, 5, 2))
     status, out, _ = run(capsys, "diff", old, new, "--trust", "--json")
     assert status == 0
     assert json.loads(out)["changed"] == [{"a": "conv2", "b": "conv2",
@@ -90,7 +68,7 @@ def test_model_files_edited_between_two_versions(capsys, tmp_path) -> None:
     status, out, _ = run(capsys, "diff", old, new, "--trust")
     assert status == 0
     assert ("conv2 (Conv2d): config (kernel_size (3, 3) → (5, 5), padding (1, 1) → (2, 2)); "
-            "params 148 → 404") in out
+            "params 584 → 1,608") in out
 
 
 @pytest.fixture(scope="module")

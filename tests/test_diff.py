@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import math
-import textwrap
 from collections import OrderedDict
 
 import networkx as nx
 import pytest
 import torch
 import torchvision
+from edited_net import write_net
 from torch import nn
 
 from cnnviz import graph as g
@@ -66,33 +66,8 @@ def test_a_model_against_itself_is_the_same_everywhere(name: str) -> None:
     assert all(d.params_delta == d.macs_delta == 0 for d in result.blocks)
 
 
-NET = textwrap.dedent("""
-    import torch
-    from torch import nn
-
-    class Net(nn.Module):
-        input_shape = (1, 3, 32, 32)
-
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
-            self.conv2 = nn.Conv2d(8, 8, KERNEL, padding=PADDING)
-            self.conv3 = nn.Conv2d(8, 8, 3, padding=1)
-            self.pool = nn.AdaptiveAvgPool2d(1)
-            self.fc = nn.Linear(8, 10)
-
-        def forward(self, x):
-            x = torch.relu(self.conv1(x))
-            y = torch.relu(self.conv2(x))
-            y = y + self.conv3(y)
-            return self.fc(torch.flatten(self.pool(y), 1))
-""")
-
-
 def net_file(tmp_path, kernel: int, padding: int) -> LoadedModel:
-    path = tmp_path / f"net_{kernel}_{padding}.py"
-    path.write_text(NET.replace("KERNEL", str(kernel)).replace("PADDING", str(padding)))
-    return ModelRequest.of(f"{path}:Net", trust=True).load()
+    return ModelRequest.of(f"{write_net(tmp_path, kernel, padding)}:Net", trust=True).load()
 
 
 def test_an_edited_kernel_changes_that_convolution_only(tmp_path) -> None:
