@@ -73,10 +73,12 @@ class BlockDelta:
 
     @property
     def params_delta(self) -> int:
+        """B's params minus A's."""
         return self.params[1] - self.params[0]
 
     @property
     def macs_delta(self) -> int:
+        """B's MACs minus A's."""
         return self.macs[1] - self.macs[0]
 
 
