@@ -252,6 +252,23 @@ def test_tokens_read_back_as_the_maps_they_came_from() -> None:
         np.testing.assert_array_equal(stack.maps, conv)
 
 
+def test_reductions_over_the_grid_leave_channels() -> None:
+    class Reductions(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 1)
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            y = self.conv(x)
+            return (y.mean((2, 3)), y.mean(-1, keepdim=True), y.amax(dim=(-2, -1)),
+                    y.mean(1), y[:, :, 0], y.sum(3))
+
+    graph = traced(Reductions(), (1, 3, 6, 5))
+    expected = {"mean": "NC", "mean_1": "NCHW", "amax": "NC", "mean_2": "unknown",
+                "getitem": "NCL", "sum_1": "NCL"}
+    assert {name: layout(graph, name) for name in expected} == expected
+
+
 def test_signal_tokens_transposed_to_channels_last() -> None:
     class Signal(nn.Module):
         def __init__(self) -> None:
