@@ -17,13 +17,15 @@ import networkx as nx
 import torch
 
 from cnnviz import graph as g
+from cnnviz.axes import assign_layouts
 from cnnviz.graph import Category, ReceptiveField
 
 _NOT_DRAWN_IN_TOTALS = (Category.INPUT, Category.OUTPUT)
 
 
 def annotate(graph: nx.DiGraph) -> None:
-    """Fill in MACs, receptive fields, memory, shares, skip edges and the graph's totals."""
+    """Fill in MACs, receptive fields, memory, axis layouts, shares, skip edges and the
+    graph's totals."""
     order = list(nx.topological_sort(graph))
     from_input = _depends_on_input(graph, order)
     positions: dict[str, int] = {}
@@ -36,6 +38,7 @@ def annotate(graph: nx.DiGraph) -> None:
         attrs[g.RF] = (receptive_field(attrs, [graph.nodes[p][g.RF] for p in inputs],
                                        max((positions[p] for p in inputs), default=1))
                        if name in from_input else None)
+    assign_layouts(graph, order)
     _mark_skip_edges(graph, order, from_input)
     counted = [a for _, a in graph.nodes(data=True) if a[g.CATEGORY] not in _NOT_DRAWN_IN_TOTALS]
     graph.graph[g.TOTAL_PARAMS] = sum(a[g.PARAMS] for a in counted)
@@ -429,6 +432,7 @@ def block_attributes(graph: nx.DiGraph, path: str, names: list[str]) -> dict:
         g.NAME: path, g.OP: g.BLOCK_OP, g.TARGET: path, g.QUALNAME: path,
         g.MODULE_TYPE: module_type, g.CATEGORY: Category.BLOCK, g.CONFIG: {},
         g.IN_SHAPES: list(dict.fromkeys(entering)), g.OUT_SHAPE: last[g.OUT_SHAPE],
-        g.DTYPE: last[g.DTYPE], g.RF: last[g.RF], g.HIERARCHY: first[g.HIERARCHY][:level],
+        g.DTYPE: last[g.DTYPE], g.RF: last[g.RF], g.LAYOUT: last[g.LAYOUT],
+        g.HIERARCHY: first[g.HIERARCHY][:level],
         g.CHILDREN: tuple(names), **summed,
     }

@@ -29,7 +29,9 @@ Node attributes (keys of ``graph.nodes[name]``):
 - ``children``: for collapsed blocks, the names of the nodes the block stands for.
 - ``layout``: a :class:`~cnnviz.tensor_layout.AxisLayout`: which axis of the output holds the
   channels and which the spatial grid (NCHW, NHWC, tokens on a grid, NC, …, or unknown),
-  propagated from NCHW at the input.
+  propagated by :mod:`cnnviz.axes` from ``N, C, *spatial`` at the input (NCHW for an image);
+  unknown wherever an operation's effect on the axes is not known. A collapsed block's is
+  that of the output it shows.
 - ``repeat`` and ``members``: for a folded stack of repeated sibling blocks (a block node), how
   many blocks it stands for and their module paths in order; its numbers are their sums.
 

@@ -2,7 +2,8 @@
 levels and statistics, colour maps, and a map laid over the input image.
 
 Everything here is numpy on plain arrays (a layer's output with the batch dimension removed),
-so the views only index and display what these functions return.
+so the views only index and display what these functions return. A node's output is read
+through its axis layout (``cnnviz.tensor_layout``) when the graph knows it.
 """
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import numpy as np
 from PIL import Image
 
 from cnnviz import formatting
+from cnnviz.tensor_layout import AxisLayout, channels_first
 
 SORTS = ("index", "mean")
 MAPS, TOKENS, VECTOR, MATRIX = "maps", "tokens", "vector", "matrix"
+UNKNOWN_LAYOUT_NOTE = "layout unknown: shown as stored"
 # A vector is laid out on an exact rows × columns grid when one is at most this elongated;
 # otherwise on a square-ish grid whose last row is padded with NaN.
 _VECTOR_ASPECT = 4
@@ -57,8 +60,14 @@ class MapStack(NamedTuple):
         return self.kind in (MAPS, TOKENS)
 
 
-def as_maps(array: np.ndarray) -> MapStack:
+def as_maps(array: np.ndarray, layout: AxisLayout | None = None) -> MapStack:
     """Any node output (batch removed) as a stack of 2-D maps, and how it was arranged.
+
+    With the node's ``layout``, an output on a grid is read through it: a map per channel on
+    its grid (NHWC's channels; ViT's tokens as 14×14 maps, the class token left out; NCL's
+    channels as 1×L maps), then as below. An unknown ``layout`` is said in the description
+    (``UNKNOWN_LAYOUT_NOTE``) and the output is read as stored, by its shape alone, as without
+    a layout:
 
     - ``(C, H, W)``: as is, one map per channel. More dimensions, ``(C, D, H, W)``: the
       leading ones flattened into ``C·D`` maps.
@@ -71,6 +80,15 @@ def as_maps(array: np.ndarray) -> MapStack:
       ``T × C`` map, a row per token.
     """
     data = np.asarray(array, dtype=np.float32)
+    if layout is not None and layout.spatial:
+        return _through_layout(data, layout)
+    stack = _as_stored(data)
+    if layout is not None and not layout.known:
+        return stack._replace(description=_joined(UNKNOWN_LAYOUT_NOTE, stack.description))
+    return stack
+
+
+def _as_stored(data: np.ndarray) -> MapStack:
     if data.ndim >= 3 and data.shape[-2:] != (1, 1):
         if data.ndim == 3:
             return MapStack(data, "", MAPS)
@@ -80,6 +98,28 @@ def as_maps(array: np.ndarray) -> MapStack:
     if data.ndim == 2:
         return _tokens(data)
     return _vector(data.reshape(-1), "channels of 1×1" if data.ndim == 3 else "values")
+
+
+def _through_layout(data: np.ndarray, layout: AxisLayout) -> MapStack:
+    """A spatial output read channels first on its grid (``layout.spatial`` holds)."""
+    grid = channels_first(data[np.newaxis], layout)
+    if grid.ndim == 2:  # one spatial axis: each channel a 1×L map
+        grid = grid[:, np.newaxis]
+    stack = _as_stored(np.ascontiguousarray(grid))
+    channels, positions = len(grid), "×".join(map(str, grid.shape[1:]))
+    if layout.grid:
+        return MapStack(stack.maps, _tokens_text(data.shape[layout.token_axis - 1],
+                                                 layout.extra_tokens, positions), TOKENS)
+    standard = layout.channel_axis == 1 and layout.spatial_axes == tuple(
+        range(2, 2 + len(layout.spatial_axes)))
+    if standard and grid.ndim == data.ndim:
+        return stack
+    read = f"{layout.name} read as {channels} maps of {positions}"
+    return stack._replace(description=_joined(read, stack.description))
+
+
+def _joined(*parts: str) -> str:
+    return "; ".join(part for part in parts if part)
 
 
 def channel_order(maps: np.ndarray, sort: str) -> np.ndarray:
@@ -180,11 +220,18 @@ def _tokens(data: np.ndarray) -> MapStack:
         side = math.isqrt(tokens - skipped)
         if side >= 2 and side * side == tokens - skipped:
             grid = data[skipped:].T.reshape(channels, side, side)
-            kept = f": the first (class) token left out, {side * side}" if skipped else ""
-            return MapStack(np.ascontiguousarray(grid), f"{tokens} tokens{kept} as a "
-                            f"{side}×{side} grid of positions, a map per channel", TOKENS)
+            return MapStack(np.ascontiguousarray(grid),
+                            _tokens_text(tokens, skipped, f"{side}×{side}"), TOKENS)
     return MapStack(data[np.newaxis], f"{tokens} tokens × {channels} channels as one map, "
                     "a row per token", MATRIX)
+
+
+def _tokens_text(tokens: int, extra: int, grid: str) -> str:
+    """``197 tokens: the first (class) token left out, 196 as a 14×14 grid of positions, …``"""
+    left_out = ("" if not extra else ": the first (class) token left out, " if extra == 1
+                else f": the first {extra} (class) tokens left out, ")
+    kept = f"{tokens - extra}" if extra else ""
+    return f"{tokens} tokens{left_out}{kept} as a {grid} grid of positions, a map per channel"
 
 
 def _vector(values: np.ndarray, what: str) -> MapStack:

@@ -31,6 +31,8 @@ _TORCHSCRIPT_PLUMBING = ("prim::ListConstruct", "prim::TupleConstruct", "prim::L
                          "prim::TupleUnpack", "prim::TupleIndex", "aten::__getitem__",
                          "prim::unchecked_cast", "aten::list", "prim::DictConstruct",
                          "aten::values", "prim::data", "aten::detach", "prim::NumToTensor")
+# Plumbing that packs tensors: each source keeps its own shape (a list is not one tensor).
+_TORCHSCRIPT_PACKING = ("prim::ListConstruct", "prim::TupleConstruct", "prim::DictConstruct")
 # List operations that add their other inputs' tensors to the list in their first input.
 _TORCHSCRIPT_LIST_MUTATIONS = ("aten::append", "aten::extend", "aten::insert",
                                "aten::_set_item")
@@ -225,7 +227,8 @@ class _ScriptGraphReader:
             outputs.append(names[0])
         if kind in _TORCHSCRIPT_PLUMBING or kind in _TORCHSCRIPT_LIST_MUTATIONS:
             for output in outputs:
-                self._sources[output] = self._with_shape(sources, output)
+                self._sources[output] = (sources if kind in _TORCHSCRIPT_PACKING
+                                         else self._with_shape(sources, output))
                 self._parameters[output] = used
             return
         produced = [value.debugName() for value in node.outputs() if _holds_tensors(value.type())]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from cnnviz import maps
+from cnnviz.tensor_layout import UNKNOWN, AxisLayout
 
 
 @pytest.fixture
@@ -87,6 +88,56 @@ def test_more_dimensions_are_flattened_into_maps(rng):
     stack = maps.as_maps(data)
     assert stack.kind == maps.MAPS and stack.maps.shape == (6, 4, 5)
     np.testing.assert_array_equal(stack.maps[4], data[1, 1])
+
+
+# ---------------------------------------------------------------------------- through a layout
+
+def test_channels_last_maps_are_one_per_channel(rng):
+    data = rng.normal(size=(5, 7, 3)).astype(np.float32)  # H, W, C
+    stack = maps.as_maps(data, AxisLayout(3, (1, 2)))
+    assert stack.kind == maps.MAPS and stack.maps.shape == (3, 5, 7)
+    for channel, row, column in ((0, 0, 0), (2, 4, 6), (1, 3, 2)):
+        assert stack.maps[channel, row, column] == data[row, column, channel]
+    assert stack.description == "NHWC read as 3 maps of 5×7"
+
+
+def test_tokens_on_a_grid_leave_out_the_extra_tokens_before_it():
+    tokens, channels, extra = 2 + 3 * 4, 5, 2
+    data = np.arange(tokens * channels, dtype=np.float32).reshape(tokens, channels)
+    stack = maps.as_maps(data, AxisLayout(2, token_axis=1, grid=(3, 4), extra_tokens=extra))
+    assert stack.kind == maps.TOKENS and stack.maps.shape == (channels, 3, 4)
+    for channel, row, column in ((0, 0, 0), (4, 2, 3), (3, 1, 2)):
+        assert stack.maps[channel, row, column] == data[extra + row * 4 + column, channel]
+    assert stack.description.startswith("14 tokens: the first 2 (class) tokens left out, 12 as")
+
+
+def test_a_signal_is_a_row_per_channel(rng):
+    data = rng.normal(size=(4, 9)).astype(np.float32)  # C, L: not tokens
+    stack = maps.as_maps(data, AxisLayout(1, (2,)))
+    assert stack.kind == maps.MAPS and stack.maps.shape == (4, 1, 9)
+    np.testing.assert_array_equal(stack.maps[:, 0], data)
+    assert "NCL" in stack.description
+
+
+def test_channels_first_outputs_read_as_before(rng):
+    image = rng.normal(size=(6, 4, 5)).astype(np.float32)
+    volume = rng.normal(size=(2, 3, 4, 5)).astype(np.float32)
+    for data, layout in ((image, AxisLayout(1, (2, 3))), (volume, AxisLayout(1, (2, 3, 4))),
+                         (image[:, :1, :1], AxisLayout(1, (2, 3))),
+                         (image[:, 0, 0], AxisLayout(1))):
+        through, stored = maps.as_maps(data, layout), maps.as_maps(data)
+        assert (through.kind, through.description) == (stored.kind, stored.description)
+        np.testing.assert_array_equal(through.maps, stored.maps)
+    assert maps.as_maps(image[:, :1, :1], AxisLayout(1, (2, 3))).kind == maps.VECTOR
+
+
+def test_an_unknown_layout_is_shown_as_stored_and_says_so(rng):
+    data = rng.normal(size=(49, 96)).astype(np.float32)
+    stack = maps.as_maps(data, UNKNOWN)
+    np.testing.assert_array_equal(stack.maps, maps.as_maps(data).maps)
+    assert stack.description.startswith(maps.UNKNOWN_LAYOUT_NOTE + "; 49 tokens")
+    image = rng.normal(size=(3, 4, 5)).astype(np.float32)
+    assert maps.as_maps(image, UNKNOWN).description == maps.UNKNOWN_LAYOUT_NOTE
 
 
 # ---------------------------------------------------------------------------- ordering

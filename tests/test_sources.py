@@ -729,6 +729,15 @@ def test_torchscript_files_open_without_trust_and_keep_their_layers(tmp_path, sc
         assert ours[g.OUT_SHAPE] == theirs[g.OUT_SHAPE] and ours[g.RF] == theirs[g.RF]
     assert node_of(graph, "blocks.1.conv")[g.HIERARCHY] == (("blocks.1", "Block"),)
     assert any(graph.edges[e][g.SKIP] for e in graph.edges)  # the residual join
+    # Each tensor of the concatenated list keeps its own shape on its edge.
+    assert concatenated_shapes(graph) == concatenated_shapes(reference) \
+        == [(1, 4, 15, 15), (1, 8, 15, 15)]
+
+
+def concatenated_shapes(graph) -> list[tuple[int, ...]]:
+    """The shapes on the edges into the graph's one concatenation."""
+    cat = next(n for n, c in graph.nodes(data=g.CATEGORY) if c == g.Category.CONCAT)
+    return sorted(graph.edges[source, cat][g.SHAPE] for source in graph.predecessors(cat))
 
 
 def test_a_torchscript_model_on_a_wrong_input_is_one_line(tmp_path, scriptable) -> None:

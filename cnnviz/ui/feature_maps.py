@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QFrame, QGraphicsRectItem, QGridLayout
                                QVBoxLayout, QWidget)
 
 from cnnviz import formatting, maps
+from cnnviz.tensor_layout import AxisLayout
 from cnnviz.ui.diagram_style import SELECTION_COLOR
 
 PAGE_SIZE = 64
@@ -205,16 +206,18 @@ class FeatureMaps(QWidget):
     # ------------------------------------------------------------------ API
 
     def show_maps(self, name: str, output: np.ndarray, shown_input: np.ndarray | None,
-                  channel_labels: list[str] | None = None, note: str = "") -> None:
+                  channel_labels: list[str] | None = None, note: str = "",
+                  layout: AxisLayout | None = None) -> None:
         """Show a node's output (batch removed, any shape :func:`maps.as_maps` handles).
 
         ``shown_input`` is the image as the network saw it, (H, W, 3) uint8, for the overlay;
         ``channel_labels`` names each channel (a concatenation's branches, from
         :func:`maps.branch_labels`) and is used when it has one label per map; ``note`` is
-        added to the caption. With as many channels as the previous output, the page and the
-        chosen channel stay (a conv, its norm and its activation share channels).
+        added to the caption; ``layout`` is the node's axis layout (the graph's ``layout``),
+        through which the output is read. With as many channels as the previous output, the
+        page and the chosen channel stay (a conv, its norm and its activation share channels).
         """
-        stack = maps.as_maps(output)
+        stack = maps.as_maps(output, layout)
         same_channels = self._stack is not None and len(self._stack.maps) == len(stack.maps)
         self._stack = stack
         self._input = shown_input

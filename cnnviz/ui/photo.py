@@ -193,7 +193,8 @@ class PhotoController(QObject):
         labels = None
         if graph.nodes[found.node][g.CATEGORY] == g.Category.CONCAT:
             labels = maps.branch_labels(inference.concat_sources(graph, found.node))
-        self.feature_maps.show_maps(found.node, found.maps, found.photo.prepared.shown, labels)
+        self.feature_maps.show_maps(found.node, found.maps, found.photo.prepared.shown, labels,
+                                    layout=graph.nodes[found.node][g.LAYOUT])
         self.sigMapsShown.emit(found.node)
 
     def _request_cam(self, node: str) -> None:

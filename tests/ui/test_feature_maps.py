@@ -11,6 +11,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from cnnviz import formatting, maps
+from cnnviz.tensor_layout import UNKNOWN, AxisLayout
 from cnnviz.ui.feature_maps import DEFAULT_COLORMAP, DEFAULT_OPACITY, NO_LAYER, PAGE_SIZE, \
     FeatureMaps
 
@@ -250,6 +251,19 @@ def test_vectors_and_tokens(panel, rng):
     panel.select_channel(5)
     assert panel.overlay_canvas.isVisibleTo(panel)
     assert panel.overlay_image.image.shape == photo.shape
+
+
+def test_a_layout_reads_channels_last_outputs_and_an_unknown_one_says_so(panel, rng):
+    photo = np.zeros((32, 32, 3), np.uint8)
+    channels_last = rng.normal(size=(6, 5, 12)).astype(np.float32)  # H, W, C
+    panel.show_maps("permute", channels_last, photo, layout=AxisLayout(3, (1, 2)))
+    assert panel.page_count() == 1 and len(panel.visible_channels()) == 12
+    np.testing.assert_array_equal(panel.channel_item(7).image, channels_last[:, :, 7])
+    assert "NHWC" in panel.caption.text()
+    panel.show_maps("view", channels_last, photo, layout=UNKNOWN)
+    assert len(panel.visible_channels()) == 6  # as stored: the rows read as channels
+    np.testing.assert_array_equal(panel.channel_item(2).image, channels_last[2])
+    assert maps.UNKNOWN_LAYOUT_NOTE in panel.caption.text()
 
 
 def test_clear_empties(panel, rng):

@@ -13,6 +13,7 @@ from torch import nn
 
 from cnnviz import analysis, formatting, kernels
 from cnnviz import graph as g
+from cnnviz.tensor_layout import UNKNOWN, AxisLayout
 from cnnviz.trace import trace_model
 from cnnviz.ui.inspector import HINT, MOSAIC_WIDTH, Inspector
 
@@ -105,6 +106,20 @@ def test_global_and_undefined_receptive_fields_and_multiple_inputs(inspector, re
     assert inspector.field_text("in_shapes") == "1×64×56×56\n1×64×56×56"
     inspector.show_node({**add, g.RF: None}, graph.graph)
     assert inspector.field_text("rf") == "–"
+
+
+def test_layouts_name_the_axes_of_each_output(inspector, resnet):
+    _, graph = resnet
+    collapsed = analysis.collapse(graph, depth=2)
+    for attrs, name in ((graph.nodes["conv1"], "NCHW"), (graph.nodes["flatten"], "NC"),
+                        (collapsed.nodes["layer2.0"], "NCHW"), (collapsed.nodes["fc"], "NC")):
+        inspector.show_node(attrs, graph.graph)
+        assert inspector.field_text("layout") == name
+    tokens = AxisLayout(2, token_axis=1, grid=(14, 14), extra_tokens=1)
+    inspector.show_node({**graph.nodes["fc"], g.LAYOUT: tokens}, graph.graph)
+    assert inspector.field_text("layout") == "tokens 14×14 +1"
+    inspector.show_node({**graph.nodes["fc"], g.LAYOUT: UNKNOWN}, graph.graph)
+    assert inspector.field_text("layout") == "unknown"
 
 
 def test_frozen_parameters_are_non_trainable(inspector):
