@@ -334,6 +334,7 @@ def _node_json(attrs: dict) -> dict:
         "rf_jump": max(field.jump) if field and field.jump else None,
         "rf_global": bool(field and field.is_global),
         "activation_bytes": attrs[g.ACTIVATION_BYTES],
+        "layout": attrs[g.LAYOUT].name,
     }
 
 

@@ -35,6 +35,7 @@ def test_summary_json_holds_the_model_numbers_and_graph(capsys) -> None:
     assert conv1["macs"] == 64 * 112 * 112 * 3 * 7 * 7
     fc = next(n for n in summary["nodes"] if n["name"] == "fc")
     assert fc["rf"] is None and fc["rf_global"]
+    assert (conv1["layout"], fc["layout"]) == ("NCHW", "NC")
     assert sum(n["params"] for n in summary["nodes"]) == summary["total_params"]
     assert len(summary["skip_edges"]) == 8
 
