@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from enum import Enum
@@ -376,3 +376,11 @@ def _blocks(a: _Side, b: _Side, added: list[str], removed: list[str],
 
 def _sum(blocks: list[BlockDelta], field: str) -> tuple[int, int]:
     return (sum(getattr(d, field)[0] for d in blocks), sum(getattr(d, field)[1] for d in blocks))
+
+
+def drawn_classes(drawn: nx.DiGraph, classify: Callable[[str], NodeClass]) -> dict[str, NodeClass]:
+    """The class of every node of a drawn (collapsed or folded) graph: an operation's own
+    (``classify``, e.g. ``ModelDiff.class_in_b``), a block's or stack's combined from its
+    operations'."""
+    return {name: combined_class(classify(child) for child in attrs.get(g.CHILDREN) or (name,))
+            for name, attrs in drawn.nodes(data=True)}

@@ -18,6 +18,7 @@ from torch import nn
 
 from cnnviz import analysis, diagram, folding, sources, zoo
 from cnnviz import graph as g
+from cnnviz.diff import ModelDiff
 from cnnviz.errors import CnnvizError, out_of_memory_reported
 from cnnviz.layout import Layout
 from cnnviz.layout.geometry import TOP_TO_BOTTOM
@@ -196,13 +197,16 @@ class Session:
     """The current model, diagram, selection and search, with listeners for each change.
 
     Events and what their listeners receive: ``model`` (the LoadedModel), ``diagram`` (a
-    DiagramChange), ``selection`` (the node's name, "" when none) and ``search`` (a Search).
+    DiagramChange), ``selection`` (the node's name, "" when none), ``search`` (a Search) and
+    ``changes`` (what changed since the previous version of a reloaded model file: a
+    ModelDiff of the previous graph against the loaded one, or None).
     """
 
     loaded: LoadedModel | None = None
     diagram: Diagram | None = None
     selection: str = ""
     search: Search = Search()
+    changes: ModelDiff | None = None
     _match_index: int = -1
     _listeners: dict[str, list[Callable[[Any], None]]] = field(default_factory=dict)
 
@@ -215,10 +219,16 @@ class Session:
         return model is self.loaded
 
     def set_model(self, loaded: LoadedModel) -> None:
-        """A new model: its diagram comes separately; the selection and search are cleared."""
+        """A new model: its diagram comes separately; the selection, search and changes are
+        cleared."""
         self.loaded, self.diagram, self.selection = loaded, None, ""
-        self.search, self._match_index = Search(), -1
+        self.search, self._match_index, self.changes = Search(), -1, None
         self._notify("model", loaded)
+
+    def set_changes(self, changes: ModelDiff | None) -> None:
+        """Mark what changed since the previous version of the loaded model (None: clear)."""
+        self.changes = changes
+        self._notify("changes", changes)
 
     def set_diagram(self, diagram_: Diagram, keep_view: bool = False) -> bool:
         """Show a new diagram of the loaded model; a diagram of another model is refused

@@ -67,9 +67,11 @@ def test_application_never_imports_the_layout_quality_measures() -> None:
 
 # Where text naming a model enters: the command line (through ModelRequest.of), the model
 # picker, the comparison and the remembered model (the window), drops and pastes (file
-# actions), the Open-model dialog and the comparison's own box.
+# actions), the Open-model dialog, the comparison's own box and the model to compare
+# architectures with.
 TEXT_ENTERS = {"cnnviz/session.py", "cnnviz/ui/main_window.py", "cnnviz/ui/file_actions.py",
-               "cnnviz/ui/open_model.py", "cnnviz/ui/compare_view.py"}
+               "cnnviz/ui/open_model.py", "cnnviz/ui/compare_view.py",
+               "cnnviz/ui/comparisons.py"}
 
 
 def test_model_references_are_resolved_only_where_text_enters() -> None:

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QApplication, QStyleOptionGraphicsItem
 
+from cnnviz.diff import NodeClass
 from cnnviz.graph import Category
 from cnnviz.layout import CHAR_WIDTH, LINE_HEIGHT
 
@@ -35,6 +36,9 @@ BACKGROUND = QColor("#fbfbfc")
 SELECTION_COLOR = QColor("#e6197d")
 MATCH_COLOR = QColor("#00b4d8")
 BLOCK_BORDER = QColor("#5b6472")
+# A diff's classes: unchanged operations recede, changes stand out.
+DIFF_COLORS = {NodeClass.SAME: QColor("#dfe3e8"), NodeClass.CHANGED: QColor("#f2b01e"),
+               NodeClass.ADDED: QColor("#2e9e44"), NodeClass.REMOVED: QColor("#d1343a")}
 
 
 def _edge_pen(color: str, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnviz import inference, timing
+from cnnviz.diff import ModelDiff
 from cnnviz.session import Diagram, LoadedModel, ModelRequest
 
 
@@ -28,16 +29,20 @@ class JobKind(enum.Enum):
     CAPABILITIES = "capabilities"  # devices and precisions that work here
     BENCH = "bench"  # timing the current model
     COMPARE = "compare"  # the comparison window's rows
+    ARCHITECTURES = "architectures"  # another model traced and diffed against the current
+    WEIGHT_CHANGES = "weight_changes"  # the current model's weights against a checkpoint's
 
 
 @dataclass(frozen=True)
 class ModelOpened:
-    """A model built and traced, with its first diagram."""
+    """A model built and traced, with its first diagram; for a reload, what changed since
+    the version shown before."""
 
     request: ModelRequest
     model: LoadedModel
     diagram: Diagram
     reload: bool  # the watched file changed: keep the view and the selection
+    changes: ModelDiff | None = None
 
 
 @dataclass(frozen=True)
@@ -120,3 +125,24 @@ class Measurement:
 
     model: LoadedModel
     result: timing.BenchResult
+
+
+@dataclass(frozen=True)
+class ArchitectureDiff:
+    """The current model (``model``) against another (``other``): both diagrams, drawn alike,
+    and the diff of their operations."""
+
+    model: LoadedModel
+    other: LoadedModel
+    diagram: Diagram
+    other_diagram: Diagram
+    diff: ModelDiff
+
+
+@dataclass(frozen=True)
+class WeightChanges:
+    """Each layer's relative weight change from the current model to a checkpoint of it."""
+
+    model: LoadedModel
+    checkpoint: str
+    changes: dict[str, float]

@@ -7,6 +7,8 @@ session. The window itself runs no job and keeps no copy of the state.
 """
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropEvent,
                            QGuiApplication, QKeySequence)
@@ -19,11 +21,14 @@ from cnnviz import __version__, formatting, motifs, zoo
 from cnnviz import diagram as diagrams
 from cnnviz import graph as g
 from cnnviz import session as sessions
+from cnnviz.diff import drawn_classes
 from cnnviz.errors import CnnvizError
 from cnnviz.layout.geometry import LEFT_TO_RIGHT, ORIENTATIONS, TOP_TO_BOTTOM
 from cnnviz.references import resolve_model
 from cnnviz.session import Diagram, DiagramChange, LoadedModel, ModelRequest, Session
 from cnnviz.ui.compare_dialog import CompareDialog
+from cnnviz.ui.comparisons import Comparisons
+from cnnviz.ui.diagram_style import DIFF_COLORS
 from cnnviz.ui.file_actions import FileActions
 from cnnviz.ui.graph_view import GraphView
 from cnnviz.ui.heat_legend import HeatLegend
@@ -40,8 +45,9 @@ from cnnviz.ui.workers import TorchWorker
 READABLE_SCALE = 0.5  # below this zoom the diagram's labels are hidden
 FRAME_MARGIN = 16  # pixels around what the first screen shows
 LAYOUT_VERSION = 2  # of the docks' arrangement: a saved arrangement of another version is ignored
-BY_CATEGORY, BY_ACTIVATION, BY_TIME = range(3)
-COLOURINGS = ["Colour by category", "Colour by activation", "Colour by time"]
+BY_CATEGORY, BY_ACTIVATION, BY_TIME, BY_WEIGHT_CHANGE = range(4)
+COLOURINGS = ["Colour by category", "Colour by activation", "Colour by time",
+              "Colour by weight change"]
 
 
 class MainWindow(QMainWindow):
@@ -114,6 +120,10 @@ class MainWindow(QMainWindow):
                                   "magnitude of their output for the current photo, or by "
                                   "their measured time")
         toolbar.addWidget(self.colour_by)
+        self.clear_changes = QToolButton(text="Clear changes", autoRaise=True, visible=False)
+        self.clear_changes.setToolTip("Stop marking what changed at the last save of the "
+                                      "watched file")
+        toolbar.addWidget(self.clear_changes)
         toolbar.addStretch(1)
         toolbar.addWidget(self.search)
         central = QWidget()
@@ -130,6 +140,8 @@ class MainWindow(QMainWindow):
         self.photo = PhotoController(self.worker, self.session, self)
         self.timing = TimingController(self.worker, self.session, self.inspector, self)
         self.comparison = CompareDialog(self.worker, self.timing.panel.settings, self)
+        self.comparisons = Comparisons(self.worker, self.session,
+                                       lambda message: self.confirm_trust(message), self)
         self.files = FileActions(self, self.session, self.models, self.photo, self.view)
         self.picker = ModelPicker()
         self.card = ModelCard()
@@ -228,6 +240,10 @@ class MainWindow(QMainWindow):
         tools_menu = self.menuBar().addMenu("&Tools")
         action(tools_menu, "&Measure time", self.timing.measure, "Ctrl+T")
         action(tools_menu, "&Compare models…", self.comparison.open_comparison, "Ctrl+Shift+C")
+        action(tools_menu, "Compare &architectures…", self.comparisons.choose_architecture,
+               "Ctrl+Shift+D")
+        action(tools_menu, "Compare &weights with…", self.comparisons.choose_checkpoint,
+               "Ctrl+Shift+W")
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&About cnnviz", self._about)
 
@@ -246,7 +262,8 @@ class MainWindow(QMainWindow):
             lambda on: self.set_orientation(LEFT_TO_RIGHT if on else TOP_TO_BOTTOM))
         self.search.returnPressed.connect(self._on_search)
         self.search.textChanged.connect(self._on_search_text_change)
-        for controller in (self.photo, self.timing, self.inspection, self.files):
+        for controller in (self.photo, self.timing, self.inspection, self.files,
+                           self.comparisons):
             controller.sigMessage.connect(self._show_error)
         self.files.sigExported.connect(
             lambda path: self.statusBar().showMessage(f"Exported {path}", 5000))
@@ -254,6 +271,10 @@ class MainWindow(QMainWindow):
         self.photo.sigNote.connect(lambda note: self.statusBar().showMessage(note, 10000))
         self.inspection.sigNodeShown.connect(lambda _name: self.timing.show_in_inspector())
         self.timing.sigNodeChosen.connect(self._select_and_centre)
+        self.comparisons.sigNodeChosen.connect(self._select_and_centre)
+        self.comparisons.sigWeightChangesChanged.connect(self._on_weight_changes)
+        self.session.subscribe("changes", lambda _changes: self._recolour())
+        self.clear_changes.clicked.connect(lambda: self.session.set_changes(None))
         self.timing.panel.sigCompare.connect(self.comparison.open_comparison)
         self.colour_by.currentIndexChanged.connect(self._recolour)
         self.photo.sigActivationsChanged.connect(self._recolour)
@@ -406,9 +427,21 @@ class MainWindow(QMainWindow):
             self.busy_text.clear()
 
     def _recolour(self) -> None:
-        """Colour the diagram as the colour-by box says; heat maps get their legend. Values
-        not known yet are asked for (statistics of the photo, a measurement), and the
-        category colours stay until they come."""
+        """Colour the diagram: what changed at the watched file's last save while it is
+        marked, else as the colour-by box says (heat maps get their legend). Values not known
+        yet are asked for (statistics of the photo, a measurement), and the category colours
+        stay until they come."""
+        changes, drawn = self.session.changes, self.session.diagram
+        self.clear_changes.setVisible(changes is not None)
+        if changes is not None and drawn is not None:
+            classes = drawn_classes(drawn.graph, changes.class_in_b)
+            self.view.set_node_colors({name: DIFF_COLORS[kind] for name, kind in classes.items()})
+            self.clear_changes.setText(f"Clear changes ({len(changes.changed)} changed, "
+                                       f"{len(changes.added)} added, "
+                                       f"{len(changes.removed)} removed)")
+            self.legend.show()
+            self.heat_legend.hide()
+            return
         mode = self.colour_by.currentIndex()
         values, title, describe = None, "", formatting.metric
         if mode == BY_ACTIVATION:
@@ -418,13 +451,31 @@ class MainWindow(QMainWindow):
             describe = _milliseconds
             if values is None:
                 self.timing.ensure_measured()
+        elif mode == BY_WEIGHT_CHANGE:
+            values, title = self.comparisons.drawn_weight_changes(), "‖Wb − Wa‖ / ‖Wa‖"
+            describe = formatting.percent
+            if values is None:
+                self.statusBar().showMessage("Compare the weights with a checkpoint first "
+                                             "(Tools › Compare weights with…)", 6000)
         heat = values is not None
+        finite = {name: value for name, value in (values or {}).items() if value != math.inf}
         self.view.set_node_colors({name: QColor(*rgb) for name, rgb in
-                                   diagrams.heat_colors(values).items()} if heat else None)
+                                   diagrams.heat_colors(finite).items()} if heat else None)
         self.legend.setVisible(not heat)
         self.heat_legend.setVisible(heat)
         if heat:
-            self.heat_legend.show_scale(title, max(values.values(), default=0.0), describe)
+            self.heat_legend.show_scale(title, max(finite.values(), default=0.0), describe)
+
+    def _on_weight_changes(self) -> None:
+        """Weight changes measured: colour by them; cleared: colour as the box says."""
+        if self.comparisons.weight_changes is not None:
+            if self.colour_by.currentIndex() != BY_WEIGHT_CHANGE:
+                self.colour_by.setCurrentIndex(BY_WEIGHT_CHANGE)  # which recolours
+                return
+        elif self.colour_by.currentIndex() == BY_WEIGHT_CHANGE:
+            self.colour_by.setCurrentIndex(BY_CATEGORY)
+            return
+        self._recolour()
 
     # ---------------------------------------------------------------- user actions
 

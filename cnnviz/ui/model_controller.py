@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
+from cnnviz import diff
 from cnnviz import graph as g
 from cnnviz import session as sessions
 from cnnviz.errors import UntrustedCodeError
@@ -48,7 +49,7 @@ class ModelController(QObject):
         self._worker.cancel(JobKind.DIAGRAM)
         self._worker.cancel(JobKind.WEIGHTS)
         self.sigBusy.emit(f"{'Reloading' if reload else 'Opening'} {request.reference.label}…")
-        drawn = self._session.diagram
+        drawn, previous = self._session.diagram, self._session.loaded
         view = drawn.view if reload and drawn is not None else None
 
         def task(context: JobContext) -> ModelOpened:
@@ -58,7 +59,10 @@ class ModelController(QObject):
             context.progress(0.5, "Laying out")
             shown = view if view is not None else sessions.default_view(
                 loaded.graph, self.orientation, self.folding)
-            return ModelOpened(request, loaded, sessions.make_diagram(loaded, shown), reload)
+            changes = diff.diff_graphs(previous.graph, loaded.graph) \
+                if reload and previous is not None else None
+            return ModelOpened(request, loaded, sessions.make_diagram(loaded, shown), reload,
+                               changes)
 
         job = self._worker.submit(JobKind.MODEL, task)
         job.on_done(self._on_opened).on_failed(
@@ -119,6 +123,8 @@ class ModelController(QObject):
     def _on_opened(self, opened: ModelOpened) -> None:
         selection = self._session.selection if opened.reload else ""
         self._session.set_model(opened.model)
+        if opened.changes is not None:
+            self._session.set_changes(opened.changes)
         self._session.set_diagram(opened.diagram, keep_view=opened.reload)
         if selection in opened.diagram.graph:
             self._session.select(selection)

@@ -11,7 +11,9 @@ import pytest
 
 from cnnviz import images
 from cnnviz import graph as g
+from cnnviz.diff import NodeClass
 from cnnviz.session import ModelRequest
+from cnnviz.ui.diagram_style import DIFF_COLORS
 from cnnviz.ui.jobs import JobKind
 from interaction import drop
 
@@ -177,3 +179,24 @@ def test_a_burst_of_requests_ends_with_the_last_ones_results(qtbot, window, tmp_
     if last_photo is not None:
         assert window.photo.photo.label == os.path.basename(last_photo)
     assert all(window.view.node_item(name) for name in window.session.diagram.graph)
+
+
+def test_a_save_marks_what_changed_until_cleared(qtbot, window, folder) -> None:
+    path = folder / "net.py"
+    open_file(qtbot, window, ModelRequest.of(f"{path}:Net", trust=True))
+    assert window.session.changes is None and not window.clear_changes.isVisible()
+    with qtbot.waitSignal(window.sigDiagramShown, timeout=TIMEOUT):
+        path.write_text(NET.replace("nn.Conv2d(8, 16, 3, padding=1)",
+                                    "nn.Conv2d(8, 16, 5, padding=2)"))
+    changes = window.session.changes
+    assert [(c.a, c.b) for c in changes.changed] == [("conv2", "conv2")]  # shapes are kept
+    assert set(changes.changed[0].fields) == {"config", "params"}
+    assert not changes.added and not changes.removed
+    colour = {n: window.view.node_item(n).brush().color() for n in window.session.diagram.graph}
+    assert colour["conv2"] == DIFF_COLORS[NodeClass.CHANGED]
+    assert {c.name() for n, c in colour.items() if n != "conv2"} == {
+        DIFF_COLORS[NodeClass.SAME].name()}
+    assert window.clear_changes.isVisibleTo(window)
+    window.clear_changes.click()
+    assert window.session.changes is None and not window.clear_changes.isVisibleTo(window)
+    assert window.view.node_item("conv2").brush().color() != DIFF_COLORS[NodeClass.CHANGED]
