@@ -7,33 +7,28 @@ session. The window itself runs no job and keeps no copy of the state.
 """
 from __future__ import annotations
 
-import math
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import (QAction, QCloseEvent, QColor, QDragEnterEvent, QDropEvent,
+from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent,
                            QGuiApplication, QKeySequence)
-from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDockWidget, QFrame,
+from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QFrame,
                                QHBoxLayout, QLabel, QLineEdit, QMainWindow, QMessageBox,
                                QProgressBar, QScrollArea, QSpinBox, QToolButton, QVBoxLayout,
                                QWidget)
 
 from cnnviz import __version__, formatting, motifs, zoo
-from cnnviz import diagram as diagrams
 from cnnviz import graph as g
 from cnnviz import session as sessions
-from cnnviz.diff import drawn_classes
 from cnnviz.errors import CnnvizError
 from cnnviz.layout.geometry import LEFT_TO_RIGHT, ORIENTATIONS, TOP_TO_BOTTOM
 from cnnviz.references import resolve_model
 from cnnviz.session import Diagram, DiagramChange, LoadedModel, ModelRequest, Session
+from cnnviz.ui.colouring import Colouring
 from cnnviz.ui.compare_dialog import CompareDialog
 from cnnviz.ui.comparisons import Comparisons
-from cnnviz.ui.diagram_style import DIFF_COLORS
 from cnnviz.ui.file_actions import FileActions
 from cnnviz.ui.graph_view import GraphView
-from cnnviz.ui.heat_legend import HeatLegend
 from cnnviz.ui.inspector_controller import InspectorController
-from cnnviz.ui.legend import Legend
 from cnnviz.ui.minimap import Minimap
 from cnnviz.ui.model_card import ModelCard
 from cnnviz.ui.model_controller import ModelController
@@ -45,9 +40,6 @@ from cnnviz.ui.workers import TorchWorker
 READABLE_SCALE = 0.5  # below this zoom the diagram's labels are hidden
 FRAME_MARGIN = 16  # pixels around what the first screen shows
 LAYOUT_VERSION = 2  # of the docks' arrangement: a saved arrangement of another version is ignored
-BY_CATEGORY, BY_ACTIVATION, BY_TIME, BY_WEIGHT_CHANGE = range(4)
-COLOURINGS = ["Colour by category", "Colour by activation", "Colour by time",
-              "Colour by weight change"]
 
 
 class MainWindow(QMainWindow):
@@ -86,6 +78,20 @@ class MainWindow(QMainWindow):
 
     def _build_widgets(self) -> None:
         self.view = GraphView(self.session)  # first to follow the session: it draws first
+        self.models = ModelController(self.worker, self.session,
+                                      lambda message: self.confirm_trust(message), self)
+        self.inspection = InspectorController(self.worker, self.session, self)
+        self.inspector = self.inspection.inspector
+        self.photo = PhotoController(self.worker, self.session, self)
+        self.timing = TimingController(self.worker, self.session, self.inspector, self)
+        self.comparison = CompareDialog(self.worker, self.timing.panel.settings, self)
+        self.comparisons = Comparisons(self.worker, self.session,
+                                       lambda message: self.confirm_trust(message), self)
+        self.files = FileActions(self, self.session, self.models, self.photo, self.view)
+        self.colouring = Colouring(self.view, self.session, self.photo, self.timing,
+                                   self.comparisons, self)
+        self.colour_by, self.clear_changes = self.colouring.box, self.colouring.clear_changes
+        self.legend, self.heat_legend = self.colouring.legend, self.colouring.heat_legend
         self.depth = QSpinBox(minimum=0, maximum=0, specialValueText="all")
         self.depth.setToolTip("Collapse blocks nested deeper than this (all: every operation)")
         self.search = QLineEdit(placeholderText="Find layer (name, path or type)…",
@@ -114,15 +120,7 @@ class MainWindow(QMainWindow):
         orientation = QToolButton(autoRaise=True)
         orientation.setDefaultAction(self.left_to_right)
         toolbar.addWidget(orientation)
-        self.colour_by = QComboBox()
-        self.colour_by.addItems(COLOURINGS)
-        self.colour_by.setToolTip("Colour the diagram's layers by their kind, by the mean "
-                                  "magnitude of their output for the current photo, or by "
-                                  "their measured time")
         toolbar.addWidget(self.colour_by)
-        self.clear_changes = QToolButton(text="Clear changes", autoRaise=True, visible=False)
-        self.clear_changes.setToolTip("Stop marking what changed at the last save of the "
-                                      "watched file")
         toolbar.addWidget(self.clear_changes)
         toolbar.addStretch(1)
         toolbar.addWidget(self.search)
@@ -133,16 +131,6 @@ class MainWindow(QMainWindow):
         column.addWidget(self.view, 1)
         self.setCentralWidget(central)
 
-        self.models = ModelController(self.worker, self.session,
-                                      lambda message: self.confirm_trust(message), self)
-        self.inspection = InspectorController(self.worker, self.session, self)
-        self.inspector = self.inspection.inspector
-        self.photo = PhotoController(self.worker, self.session, self)
-        self.timing = TimingController(self.worker, self.session, self.inspector, self)
-        self.comparison = CompareDialog(self.worker, self.timing.panel.settings, self)
-        self.comparisons = Comparisons(self.worker, self.session,
-                                       lambda message: self.confirm_trust(message), self)
-        self.files = FileActions(self, self.session, self.models, self.photo, self.view)
         self.picker = ModelPicker()
         self.card = ModelCard()
         self._build_docks()
@@ -164,9 +152,6 @@ class MainWindow(QMainWindow):
         overview_column.setContentsMargins(2, 2, 2, 2)
         self.minimap = Minimap(self.view)
         overview_column.addWidget(self.minimap, 1)
-        self.legend = Legend()
-        self.heat_legend = HeatLegend()
-        self.heat_legend.hide()
         overview_column.addWidget(self.legend)
         overview_column.addWidget(self.heat_legend)
         photo_column = QWidget()
@@ -263,7 +248,7 @@ class MainWindow(QMainWindow):
         self.search.returnPressed.connect(self._on_search)
         self.search.textChanged.connect(self._on_search_text_change)
         for controller in (self.photo, self.timing, self.inspection, self.files,
-                           self.comparisons):
+                           self.comparisons, self.colouring):
             controller.sigMessage.connect(self._show_error)
         self.files.sigExported.connect(
             lambda path: self.statusBar().showMessage(f"Exported {path}", 5000))
@@ -272,13 +257,8 @@ class MainWindow(QMainWindow):
         self.inspection.sigNodeShown.connect(lambda _name: self.timing.show_in_inspector())
         self.timing.sigNodeChosen.connect(self._select_and_centre)
         self.comparisons.sigNodeChosen.connect(self._select_and_centre)
-        self.comparisons.sigWeightChangesChanged.connect(self._on_weight_changes)
-        self.session.subscribe("changes", lambda _changes: self._recolour())
-        self.clear_changes.clicked.connect(lambda: self.session.set_changes(None))
+
         self.timing.panel.sigCompare.connect(self.comparison.open_comparison)
-        self.colour_by.currentIndexChanged.connect(self._recolour)
-        self.photo.sigActivationsChanged.connect(self._recolour)
-        self.timing.sigTimesChanged.connect(self._recolour)
 
     # ---------------------------------------------------------------- opening models
 
@@ -376,7 +356,6 @@ class MainWindow(QMainWindow):
             widget.blockSignals(False)
         if self._select_on_open:
             self._select_first_time()
-        self._recolour()
         self.sigDiagramShown.emit(change.diagram.model.spec.name)
 
     def _select_first_time(self) -> None:
@@ -425,57 +404,6 @@ class MainWindow(QMainWindow):
         self.busy.setVisible(busy)
         if not busy:
             self.busy_text.clear()
-
-    def _recolour(self) -> None:
-        """Colour the diagram: what changed at the watched file's last save while it is
-        marked, else as the colour-by box says (heat maps get their legend). Values not known
-        yet are asked for (statistics of the photo, a measurement), and the category colours
-        stay until they come."""
-        changes, drawn = self.session.changes, self.session.diagram
-        self.clear_changes.setVisible(changes is not None)
-        if changes is not None and drawn is not None:
-            classes = drawn_classes(drawn.graph, changes.class_in_b)
-            self.view.set_node_colors({name: DIFF_COLORS[kind] for name, kind in classes.items()})
-            self.clear_changes.setText(f"Clear changes ({len(changes.changed)} changed, "
-                                       f"{len(changes.added)} added, "
-                                       f"{len(changes.removed)} removed)")
-            self.legend.show()
-            self.heat_legend.hide()
-            return
-        mode = self.colour_by.currentIndex()
-        values, title, describe = None, "", formatting.metric
-        if mode == BY_ACTIVATION:
-            values, title = self.photo.activation_magnitudes(), "Mean |activation| of the photo"
-        elif mode == BY_TIME:
-            values, title = self.timing.drawn_times(), "Measured time per layer"
-            describe = _milliseconds
-            if values is None:
-                self.timing.ensure_measured()
-        elif mode == BY_WEIGHT_CHANGE:
-            values, title = self.comparisons.drawn_weight_changes(), "‖Wb − Wa‖ / ‖Wa‖"
-            describe = formatting.percent
-            if values is None:
-                self.statusBar().showMessage("Compare the weights with a checkpoint first "
-                                             "(Tools › Compare weights with…)", 6000)
-        heat = values is not None
-        finite = {name: value for name, value in (values or {}).items() if value != math.inf}
-        self.view.set_node_colors({name: QColor(*rgb) for name, rgb in
-                                   diagrams.heat_colors(finite).items()} if heat else None)
-        self.legend.setVisible(not heat)
-        self.heat_legend.setVisible(heat)
-        if heat:
-            self.heat_legend.show_scale(title, max(finite.values(), default=0.0), describe)
-
-    def _on_weight_changes(self) -> None:
-        """Weight changes measured: colour by them; cleared: colour as the box says."""
-        if self.comparisons.weight_changes is not None:
-            if self.colour_by.currentIndex() != BY_WEIGHT_CHANGE:
-                self.colour_by.setCurrentIndex(BY_WEIGHT_CHANGE)  # which recolours
-                return
-        elif self.colour_by.currentIndex() == BY_WEIGHT_CHANGE:
-            self.colour_by.setCurrentIndex(BY_CATEGORY)
-            return
-        self._recolour()
 
     # ---------------------------------------------------------------- user actions
 
@@ -553,6 +481,3 @@ class MainWindow(QMainWindow):
         self.sigDiagramShown.connect(lambda _name: capture_when_idle())
         self.sigLoadFailed.connect(lambda _message: finish(1))
 
-
-def _milliseconds(value: float) -> str:
-    return f"{value:.2f} ms"

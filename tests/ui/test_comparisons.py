@@ -9,7 +9,7 @@ from cnnviz import graph as g
 from cnnviz.diff import NodeClass
 from cnnviz.session import ModelRequest
 from cnnviz.ui.diagram_style import CATEGORY_COLORS, DIFF_COLORS
-from cnnviz.ui.main_window import BY_WEIGHT_CHANGE
+from cnnviz.ui.colouring import BY_WEIGHT_CHANGE
 
 TIMEOUT = 120_000
 NEW_BLOCKS = ("layer1.2", "layer2.2", "layer2.3", "layer3.2", "layer3.3", "layer3.4",

@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor
 from cnnviz import diagram, timing
 from cnnviz import graph as g
 from cnnviz.ui.jobs import JobKind
-from cnnviz.ui.main_window import BY_CATEGORY, BY_TIME
+from cnnviz.ui.colouring import BY_CATEGORY, BY_TIME
 from cnnviz.ui.timing_panel import SELECTED_BAR_COLOR
 
 TIMEOUT = 60_000
