@@ -41,6 +41,13 @@ from cnnviz.graph_builder import (
 )
 from cnnviz.torchscript_graph import trace_torchscript
 
+try:
+    import tqdm
+except ImportError:
+    pass
+else:  # torch.fx's interpreter makes a (disabled) tqdm bar on every run; the first would
+    tqdm.tqdm.monitor_interval = 0  # start tqdm's monitor thread from the torch worker
+
 FX = "torch.fx"
 RECORDER = "recorder"
 TORCHSCRIPT = "torchscript"
