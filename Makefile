@@ -7,6 +7,10 @@ STAMP := $(VENV)/.installed
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 # PySide6 6.12.0 loses a reference to None on every call (Python aborts): use 6.11.3.
 QT_PINS := PySide6-Essentials==6.11.3
+# pytorch-grad-cam, the tests' independent Grad-CAM. Installed without its dependencies (the
+# modules it imports are in the test extra) so that no resolver can bring OpenCV's GUI build,
+# opencv-python, whose cv2 would replace the headless one.
+GRADCAM_PIN := grad-cam==1.5.7
 
 .PHONY: run test bench clean
 
@@ -15,6 +19,11 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH_PINS) $(QT_PINS)
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --no-deps $(GRADCAM_PIN)
+	@if $(PY) -m pip show -q opencv-python >/dev/null 2>&1; then \
+		echo "opencv-python (OpenCV's GUI build) is installed: cv2 must be opencv-python-headless's"; \
+		exit 1; fi
+	$(PY) -c "import pytorch_grad_cam, pytorch_grad_cam.utils.model_targets"
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -1,5 +1,5 @@
 """The ``cnnviz`` command: the app (no command), ``models``, ``summary``, ``export``, ``predict``,
-``activations``, ``bench`` and ``diff``."""
+``activations``, ``gradcam``, ``bench`` and ``diff``."""
 from __future__ import annotations
 
 import argparse
@@ -12,9 +12,12 @@ from typing import NoReturn
 
 import networkx as nx
 import numpy as np
+from PIL import Image
 
-from cnnviz import (analysis, diagram, diff_report, formatting, images, inference, session,
-                    sources, timing, zoo)
+from cnnviz import (
+    analysis, diagram, diff_report, formatting, gradcam, images, inference, maps, session,
+    sources, tensor_layout, timing, zoo,
+)
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 from cnnviz.layout.geometry import ORIENTATIONS, TOP_TO_BOTTOM
@@ -43,6 +46,13 @@ def _add_opening_options(parser: argparse.ArgumentParser, weights: bool = True) 
                         help="the input to trace with, e.g. 1,1,28,28 (default: the model's)")
     parser.add_argument("--args", default="", metavar="ARGS",
                         help="constructor arguments of FILE.py:NAME, as JSON or key=value, ...")
+
+
+def _add_photo_arguments(parser: argparse.ArgumentParser, layer_help: str) -> None:
+    """A model, an image and one of the model's layers."""
+    parser.add_argument("model", help=MODEL_HELP)
+    parser.add_argument("image", help="an image file")
+    parser.add_argument("--layer", required=True, metavar="NAME", help=layer_help)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,13 +104,23 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="one JSON object on stdout")
     activations = commands.add_parser("activations", help="save one layer's output for an "
                                                            "image as a .npy file")
-    activations.add_argument("model", help=MODEL_HELP)
-    activations.add_argument("image", help="an image file")
-    activations.add_argument("--layer", required=True, metavar="NAME",
-                              help="a node name as in `cnnviz summary --json`")
+    _add_photo_arguments(activations, "a node name as in `cnnviz summary --json`")
     activations.add_argument("-o", "--output", required=True, metavar="OUT.npy",
                               help="where to write the float32 array (batch dimension included)")
+    activations.add_argument("--maps", action="store_true",
+                              help="write the stack the Feature maps panel shows instead: "
+                                   "(maps, H, W), no batch dimension")
     _add_opening_options(activations)
+    cam = commands.add_parser("gradcam", help="Grad-CAM of a class at a layer for an image, as "
+                                              "a .npy map or a .png overlay")
+    _add_photo_arguments(cam, "a node with a spatial reading, named as in `cnnviz summary "
+                              "--json`")
+    cam.add_argument("--class", dest="class_text", metavar="INDEX|LABEL",
+                     help="the class to explain (default: the top prediction)")
+    cam.add_argument("-o", "--output", required=True, metavar="OUT.npy|OUT.png",
+                     help="where to write: .npy, the float32 H×W map in [0, 1] at the input's "
+                          "size; .png, the map over the photo as the network sees it")
+    _add_opening_options(cam)
     bench = commands.add_parser("bench", help="time models: total latency and per-layer times")
     bench.add_argument("models", nargs="+", metavar="MODEL", help=MODEL_HELP)
     bench.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or mps")
@@ -155,7 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "predict":
             predict(_request(args, args.model), args.image, topk=args.topk, as_json=args.json)
         elif args.command == "activations":
-            save_activations(_request(args, args.model), args.image, args.layer, args.output)
+            save_activations(_request(args, args.model), args.image, args.layer, args.output,
+                             as_maps=args.maps)
+        elif args.command == "gradcam":
+            save_grad_cam(_request(args, args.model), args.image, args.layer, args.class_text,
+                          args.output)
         elif args.command == "diff":
             diff_report.diff(replace(_request(args, args.a), weights=args.weights_a),
                              replace(_request(args, args.b), weights=args.weights_b),
@@ -250,20 +274,82 @@ def predict(request: session.ModelRequest, image_path: str, topk: int = inferenc
 
 
 def save_activations(request: session.ModelRequest, image_path: str, layer: str,
-                     path: str) -> None:
-    """Save one node's output for an image as a float32 .npy array, batch dimension included."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise CnnvizError(f"cannot write {path}: folder {directory} does not exist")
+                     path: str, as_maps: bool = False) -> None:
+    """Save one node's output for an image as a float32 .npy array, batch dimension included,
+    or with ``as_maps`` the (maps, H, W) stack the Feature maps panel shows."""
+    _check_folder(path)
     image = images.load_image(image_path)
     loaded = request.load()
     array = inference.capture(loaded, _prepared(loaded, image), layer)
+    if as_maps:
+        array = map_stack(array, loaded.graph.nodes[layer].get(g.LAYOUT))
+    _save_npy(path, array)
+    print(f"wrote {path}: {layer}{' maps' if as_maps else ''}, float32 "
+          f"{formatting.shape(array.shape)}")
+
+
+def map_stack(output: np.ndarray, layout: tensor_layout.AxisLayout | None) -> np.ndarray:
+    """A node's output (batch included) as (maps, H, W): channels first on their grid where
+    the layout has a spatial reading, else the arrangement of ``maps.as_maps``."""
+    if layout is None or not layout.spatial:
+        return maps.as_maps(output[0] if output.ndim and output.shape[0] == 1 else output).maps
+    grid = tensor_layout.channels_first(output, layout)
+    return grid[:, np.newaxis] if grid.ndim == 2 else maps.as_maps(grid).maps
+
+
+def save_grad_cam(request: session.ModelRequest, image_path: str, layer: str,
+                  class_text: str | None, path: str) -> None:
+    """Write Grad-CAM of a class (default: the top prediction) at a layer for an image: the
+    map as a .npy array, or laid over the photo as the network sees it as a .png."""
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in (".npy", ".png"):
+        raise CnnvizError(f"cannot write {path}: the extension must be .npy or .png")
+    _check_folder(path)
+    image = images.load_image(image_path)
+    loaded = request.load()
+    gradcam.spatial_reading(loaded.graph, layer)  # before any run
+    prepared = _prepared(loaded, image)
+    categories = zoo.categories(loaded.spec)
+    index = _class_index(class_text, categories, loaded, prepared)
+    heat = gradcam.grad_cam(loaded, prepared, layer, index)
+    if extension == ".npy":
+        _save_npy(path, heat)
+    else:
+        overlay = maps.overlay(prepared.shown, heat, gradcam.OVERLAY_OPACITY)
+        try:
+            Image.fromarray(overlay).save(path)
+        except OSError as error:
+            raise CnnvizError(f"cannot write {path}: {error.strerror or error}") from error
+    print(f"wrote {path}: Grad-CAM at {layer} for {inference.class_label(categories, index)} "
+          f"({index})")
+
+
+def _class_index(text: str | None, categories: list[str] | None,
+                 loaded: session.LoadedModel, prepared: inference.Prepared) -> int:
+    """The class ``--class`` names, an index or a label; the top prediction without it."""
+    if text is None:
+        return int(inference.predict(loaded, prepared).argmax())
+    if text.strip().lstrip("-").isdigit():
+        return int(text)  # checked against the model's classes when it runs
+    if not categories:
+        raise CnnvizError(f"{loaded.spec.display_name} has no class labels: give --class an "
+                          f"index")
+    return gradcam.class_index_by_name(categories, text)
+
+
+def _check_folder(path: str) -> None:
+    """A one-line error unless the folder ``path`` is to be written into exists."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise CnnvizError(f"cannot write {path}: folder {directory} does not exist")
+
+
+def _save_npy(path: str, array: np.ndarray) -> None:
     try:
         with open(path, "wb") as file:  # np.save(path) would append .npy to other names
             np.save(file, array, allow_pickle=False)
     except OSError as error:
         raise CnnvizError(f"cannot write {path}: {error.strerror or error}") from error
-    print(f"wrote {path}: {layer}, float32 {formatting.shape(array.shape)}")
 
 
 BENCH_SLOWEST = 5

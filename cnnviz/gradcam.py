@@ -4,10 +4,17 @@ The gradients of the class score (the logit, before softmax) with respect to a l
 maps, averaged over each map, weight the maps; the ReLU of their weighted sum, upsampled
 bilinearly to the input's size and divided by its maximum, is the map: values in [0, 1], all
 zero where the layer found no evidence for the class.
+
+Any node with a spatial reading will do, in fx-traced and recorder graphs alike: its output is
+read through the node's layout (the graph contract's ``layout``), so channels-last outputs
+(ConvNeXt, Swin) and tokens on a grid (ViT, class token dropped) are brought to channels-first
+maps, gradients alike, as pytorch-grad-cam's reshape transforms do. Where a node's layout is not
+known, a 4-d output is read as NCHW.
 """
 from __future__ import annotations
 
 import difflib
+import math
 
 import networkx as nx
 import numpy as np
@@ -15,12 +22,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnviz import formatting, inference, trace
+from cnnviz import formatting, inference
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 from cnnviz.inference import Prepared
 from cnnviz.session import LoadedModel
+from cnnviz.tensor_layout import NCHW, UNKNOWN, AxisLayout
 
+# How opaque the map is where it is laid over the photo (the app's starting opacity).
+OVERLAY_OPACITY = 0.55
 _SUGGESTIONS = 5
 
 
@@ -32,24 +42,63 @@ def grad_cam(loaded: LoadedModel, prepared: Prepared, node_name: str,
 
 def grad_cam_of(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor, node_name: str,
                 class_index: int) -> np.ndarray:
-    """Grad-CAM for any fx-traced model and its graph (``trace.trace_model``)."""
-    shape = inference.find_node(graph, node_name)[g.OUT_SHAPE]
-    if shape is None or len(shape) != 4:
-        raise CnnvizError(f"Grad-CAM needs a layer with spatial feature maps; {node_name} "
-                          f"outputs {formatting.shape(shape)}")
-    if graph.graph[g.TRACER] != trace.FX:
-        raise CnnvizError(f"Grad-CAM needs a model that torch.fx can trace; "
-                          f"{graph.graph[g.MODEL]} was recorded instead")
+    """Grad-CAM for any model and its graph (``trace.trace_model``), fx-traced or recorded."""
+    layout = spatial_reading(graph, node_name)
     model.eval()
     with torch.inference_mode(False), torch.enable_grad():
-        maps, output = inference.forward_exposing(model, graph, tensor.clone(), node_name,
-                                                  track_gradient=True)
-        scores = inference.logits(output)
+        # An input that tracks gradients: every layer does, even with frozen weights.
+        exposed = inference.forward_exposing(model, graph, tensor.clone().requires_grad_(),
+                                             node_name, track_gradient=True)
+        scores = inference.logits(exposed.output)
         if not 0 <= class_index < scores.shape[1]:
             raise CnnvizError(f"class index {class_index} is out of range: the model has "
                               f"{scores.shape[1]} classes")
-        (gradients,) = torch.autograd.grad(scores[0, class_index], maps)
-    return class_activation_map(maps.detach(), gradients, tuple(tensor.shape[-2:]))
+        (gradients,) = torch.autograd.grad(scores[0, class_index], exposed.gradient_edge,
+                                           allow_unused=True)
+    if gradients is None:
+        raise CnnvizError(f"the score of class {class_index} does not depend on {node_name}")
+    return class_activation_map(channels_first(exposed.value, layout),
+                                channels_first(gradients, layout), tuple(tensor.shape[-2:]))
+
+
+def spatial_reading(graph: nx.DiGraph, node_name: str) -> AxisLayout:
+    """How Grad-CAM reads the node's output: its layout, else NCHW where the output is 4-d.
+
+    A one-line CnnvizError for a node without channels on a 2-d grid of more than one
+    position (a classifier, a pooled vector), naming the model's last layer that has them.
+    """
+    attrs = inference.find_node(graph, node_name)
+    layout, shape = _layout(attrs), attrs[g.OUT_SHAPE]
+    if _has_spatial_reading(layout, shape):
+        return layout
+    reading = layout.name if layout.known else "layout unknown"
+    if layout.spatial:
+        reading += ", one position" if _positions(layout, shape) == 1 else ", not a 2-d grid"
+    found = f"{node_name} outputs {formatting.shape(shape)} ({reading})"
+    last = next((name for name in reversed(list(nx.topological_sort(graph)))
+                 if graph.nodes[name][g.CATEGORY] != g.Category.INPUT
+                 and _has_spatial_reading(_layout(graph.nodes[name]),
+                                          graph.nodes[name][g.OUT_SHAPE])), None)
+    if last is None:
+        raise CnnvizError(f"Grad-CAM needs a layer with a spatial reading, and "
+                          f"{graph.graph.get(g.MODEL, 'the model')} has none: {found}")
+    raise CnnvizError(f"Grad-CAM needs a layer with a spatial reading; {found}: try {last}, "
+                      f"the last one")
+
+
+def channels_first(tensor: torch.Tensor, layout: AxisLayout) -> torch.Tensor:
+    """``tensor_layout.channels_first`` in torch, the batch kept: (N, C, *grid), positions on
+    their grid, extra tokens dropped."""
+    if layout.grid:
+        moved = tensor.movedim((layout.channel_axis, layout.token_axis), (1, 2))
+        count = math.prod(layout.grid)
+        on_grid = moved[:, :, layout.extra_tokens:layout.extra_tokens + count]
+        if on_grid.shape[2] != count:
+            raise CnnvizError(f"{moved.shape[2]} tokens do not fill a "
+                              f"{'×'.join(map(str, layout.grid))} grid")
+        return on_grid.reshape(*moved.shape[:2], *layout.grid)
+    axes = (layout.channel_axis, *layout.spatial_axes)
+    return tensor.movedim(axes, tuple(range(1, 1 + len(axes))))
 
 
 def class_activation_map(maps: torch.Tensor, gradients: torch.Tensor,
@@ -81,3 +130,23 @@ def class_index_by_name(categories: list[str], text: str) -> int:
         shown = ", ".join(categories[labels.index(label)] for label in close)
         raise CnnvizError(f"no class {text!r}: did you mean {shown}?")
     raise CnnvizError(f"no class {text!r} among the {len(categories)} classes")
+
+
+def _layout(attrs: dict) -> AxisLayout:
+    """A node's layout; NCHW for a 4-d output where it is not known."""
+    layout = attrs.get(g.LAYOUT) or UNKNOWN
+    shape = attrs[g.OUT_SHAPE]
+    return NCHW if not layout.known and shape is not None and len(shape) == 4 else layout
+
+
+def _positions(layout: AxisLayout, shape: tuple[int, ...] | None) -> int:
+    """How many positions the output's grid has."""
+    if layout.grid:
+        return math.prod(layout.grid)
+    return math.prod(shape[axis] for axis in layout.spatial_axes) if shape else 0
+
+
+def _has_spatial_reading(layout: AxisLayout, shape: tuple[int, ...] | None) -> bool:
+    """Whether the output is channels on a 2-d grid of more than one position."""
+    axes = len(layout.grid or layout.spatial_axes)
+    return layout.spatial and axes == 2 and _positions(layout, shape) > 1

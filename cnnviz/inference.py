@@ -27,7 +27,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -35,6 +35,7 @@ import torch
 import torchvision.transforms.functional as TF
 from PIL import Image
 from torch import nn
+from torch.autograd.graph import GradientEdge, get_gradient_edge
 
 from cnnviz import graph as g
 from cnnviz import probes, trace, zoo
@@ -197,6 +198,14 @@ _buffers = _BufferPool()
 _latest_store: weakref.ref[ActivationStore] | None = None
 
 
+class Exposed(NamedTuple):
+    """What :func:`forward_exposing` found."""
+
+    value: torch.Tensor
+    output: Any
+    gradient_edge: GradientEdge | None
+
+
 @dataclass
 class RunResult:
     """What one recorded forward pass found.
@@ -283,8 +292,13 @@ def top_predictions(probabilities: np.ndarray, categories: list[str] | None,
                     k: int = TOP_K) -> list[Prediction]:
     """The ``k`` most probable classes, most probable first."""
     order = np.argsort(-probabilities, kind="stable")[:k]
-    return [Prediction(int(i), _label(categories, int(i)), float(probabilities[i]))
+    return [Prediction(int(i), class_label(categories, int(i)), float(probabilities[i]))
             for i in order]
+
+
+def class_label(categories: list[str] | None, index: int) -> str:
+    """The label of class ``index``, or ``class N`` where the model has none."""
+    return categories[index] if categories and index < len(categories) else f"class {index}"
 
 
 def capture(loaded: LoadedModel, prepared: Prepared, node_name: str) -> np.ndarray:
@@ -299,18 +313,19 @@ def capture(loaded: LoadedModel, prepared: Prepared, node_name: str) -> np.ndarr
     with torch.inference_mode():
         tensor = None if store is None else store._output(loaded.model, prepared, node_name)
         if tensor is None:
-            tensor, _ = forward_exposing(loaded.model, loaded.graph, prepared.tensor, node_name)
+            tensor = forward_exposing(loaded.model, loaded.graph, prepared.tensor, node_name).value
     return tensor.to(torch.float32, copy=True).numpy()
 
 
 def forward_exposing(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor, node_name: str,
-                     track_gradient: bool = False) -> tuple[torch.Tensor, Any]:
-    """Run ``model`` on ``tensor`` and return (the node's output, the model's output).
+                     track_gradient: bool = False) -> Exposed:
+    """Run ``model`` on ``tensor`` and return the node's output (a copy taken when the node
+    ran) and the model's output.
 
-    Runs in the caller's grad mode. With ``track_gradient`` (fx-traced graphs) the returned
-    tensor is a leaf that requires grad and the rest of the network works on a copy of it,
-    so the class score can be differentiated with respect to it even where later layers
-    work in place. Otherwise it is a copy taken when the node ran.
+    Runs in the caller's grad mode. With ``track_gradient`` (the node's output must then track
+    gradients) ``Exposed.gradient_edge`` is where that output enters autograd's graph, so
+    ``torch.autograd.grad`` differentiates with respect to it as it was when the node ran,
+    even where later layers work in place; fx-traced and recorder graphs alike.
     """
     if graph.graph[g.TRACER] == trace.TORCHSCRIPT:
         raise CnnvizError("a TorchScript model runs its graph itself: cnnviz cannot show "
@@ -319,7 +334,7 @@ def forward_exposing(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor, 
     output = probes.observed_forward(model, graph, tensor, exposing)
     if exposing.value is None:
         raise CnnvizError(f"{node_name} did not run for this input")
-    return exposing.value, output
+    return Exposed(exposing.value, output, exposing.edge)
 
 
 def logits(output: Any) -> torch.Tensor:
@@ -427,11 +442,12 @@ class _Statistics:
 
 
 class _Exposing:
-    """An observer that hands out one node's output (see ``forward_exposing``)."""
+    """An observer that keeps one node's output (see ``forward_exposing``)."""
 
     def __init__(self, name: str, track_gradient: bool) -> None:
         self.name, self.track_gradient = name, track_gradient
         self.value: torch.Tensor | None = None
+        self.edge: GradientEdge | None = None
 
     def __call__(self, name: str, value: Any, seconds: float) -> Any:
         if name != self.name:
@@ -439,13 +455,12 @@ class _Exposing:
         tensor = first_tensor(value)
         if tensor is None:
             raise CnnvizError(f"{name} outputs no tensor")
-        if not self.track_gradient:
-            self.value = tensor.clone()
-            return value
-        if tensor is not value:
-            raise CnnvizError(f"{name} outputs several tensors; gradients need a layer with one")
-        self.value = value.detach().requires_grad_()
-        return self.value.clone()
+        if self.track_gradient:
+            if not tensor.requires_grad:
+                raise CnnvizError(f"{name} does not depend on the input: it has no gradient")
+            self.edge = get_gradient_edge(tensor)
+        self.value = tensor.detach().clone()
+        return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -454,7 +469,3 @@ class _Exposing:
 def _probabilities(output: Any) -> np.ndarray:
     scores = logits(output)[0].float()
     return torch.softmax(scores, dim=0).numpy().astype(np.float32, copy=True)
-
-
-def _label(categories: list[str] | None, index: int) -> str:
-    return categories[index] if categories and index < len(categories) else f"class {index}"

@@ -1,4 +1,5 @@
-"""``cnnviz predict`` and ``cnnviz activations``: outputs checked against the model itself."""
+"""``cnnviz predict``, ``cnnviz activations`` and ``cnnviz gradcam``: outputs checked against the
+model itself and the library."""
 from __future__ import annotations
 
 import json
@@ -8,9 +9,11 @@ import numpy as np
 import pytest
 import torch
 import torchvision
+from PIL import Image
 
-from cnnviz import images, inference, session, zoo
-from cnnviz.cli import main
+from cnnviz import gradcam, images, inference, maps, session, tensor_layout, zoo
+from cnnviz.cli import main, map_stack
+from cnnviz.tensor_layout import NCHW, NHWC, AxisLayout
 
 CAT = str(images.SAMPLES_DIR / "chelsea.png")
 
@@ -74,6 +77,66 @@ def test_activations_saves_the_layer_output(capsys, checkpoint, loaded, tmp_path
     np.testing.assert_array_equal(saved, inference.capture(loaded, prepared, "layer2_0_relu"))
 
 
+def test_activations_maps_is_the_stack_the_panel_shows(capsys, checkpoint, loaded,
+                                                       tmp_path: Path) -> None:
+    path = tmp_path / "maps.npy"
+    status, out, err = run(capsys, "activations", "resnet18", CAT, "--layer", "fc", "--maps",
+                           "-o", str(path), "--weights", checkpoint)
+    assert status == 0 and err == ""
+    assert out.strip() == f"wrote {path}: fc maps, float32 1×25×40"
+    prepared = inference.prepare(images.load_image(CAT), loaded.spec.preprocessing)
+    expected = maps.as_maps(inference.capture(loaded, prepared, "fc")[0]).maps
+    np.testing.assert_array_equal(np.load(path), expected)
+
+
+@pytest.mark.parametrize(("shape", "layout", "stack"), [
+    ((1, 4, 6, 5), NCHW, (4, 6, 5)),
+    ((1, 6, 5, 4), NHWC, (4, 6, 5)),
+    ((1, 7, 4), AxisLayout(2, token_axis=1, grid=(3, 2), extra_tokens=1), (4, 3, 2)),
+    ((1, 4, 9), AxisLayout(1, (2,)), (4, 1, 9)),
+    ((1, 4, 2, 6, 5), AxisLayout(1, (2, 3, 4)), (8, 6, 5)),
+    ((1, 6, 5, 4), None, (6, 5, 4)),
+    ((1, 10), AxisLayout(1), (1, 2, 5)),
+], ids=["NCHW", "NHWC", "tokens", "NCL", "NCDHW", "no layout", "NC"])
+def test_map_stacks_put_channels_first_on_their_grid(shape, layout, stack) -> None:
+    output = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    found = map_stack(output, layout)
+    assert found.shape == stack and found.dtype == np.float32
+    if layout is not None and layout.spatial:
+        np.testing.assert_array_equal(found.reshape(-1), tensor_layout.channels_first(
+            output, layout).reshape(-1))
+
+
+def test_gradcam_writes_the_top_class_map(capsys, checkpoint, loaded, tmp_path: Path) -> None:
+    path = tmp_path / "cam.npy"
+    status, out, err = run(capsys, "gradcam", "resnet18", CAT, "--layer", "layer4_1_relu_1",
+                           "-o", str(path), "--weights", checkpoint)
+    prepared = inference.prepare(images.load_image(CAT), loaded.spec.preprocessing)
+    top = int(inference.predict(loaded, prepared).argmax())
+    label = zoo.categories(loaded.spec)[top]
+    assert status == 0 and err == ""
+    assert out.strip() == f"wrote {path}: Grad-CAM at layer4_1_relu_1 for {label} ({top})"
+    saved = np.load(path)
+    assert saved.dtype == np.float32 and saved.shape == (224, 224)
+    assert saved.min() >= 0 and saved.max() == 1
+    np.testing.assert_array_equal(saved, gradcam.grad_cam(loaded, prepared, "layer4_1_relu_1",
+                                                          top))
+
+
+def test_gradcam_png_is_the_overlay_the_app_shows(capsys, checkpoint, loaded,
+                                                  tmp_path: Path) -> None:
+    path = tmp_path / "cam.png"
+    status, out, err = run(capsys, "gradcam", "resnet18", CAT, "--layer", "layer3_1_conv2",
+                           "--class", "Tabby", "-o", str(path), "--weights", checkpoint)
+    assert status == 0 and err == ""
+    assert out.strip() == f"wrote {path}: Grad-CAM at layer3_1_conv2 for tabby (281)"
+    prepared = inference.prepare(images.load_image(CAT), loaded.spec.preprocessing)
+    heat = gradcam.grad_cam(loaded, prepared, "layer3_1_conv2", 281)
+    np.testing.assert_array_equal(
+        np.asarray(Image.open(path)),
+        maps.overlay(prepared.shown, heat, gradcam.OVERLAY_OPACITY))
+
+
 @pytest.mark.parametrize(("arguments", "message"), [
     (["predict", "resnet18", "{text}"], "cannot open {text}: not an image file"),
     (["predict", "resnet18", CAT, "--topk", "0"], "--topk must be between 1 and 1000, not 0"),
@@ -84,6 +147,21 @@ def test_activations_saves_the_layer_output(capsys, checkpoint, loaded, tmp_path
      "no layer 'layer1_0_conv' in resnet18: did you mean layer1_0_conv2, layer1_0_conv1"),
     (["activations", "resnet18", CAT, "--layer", "fc", "-o", "{tmp}/nowhere/fc.npy"],
      "cannot write {tmp}/nowhere/fc.npy: folder {tmp}/nowhere does not exist"),
+    (["gradcam", "resnet18", CAT, "--layer", "layer4_1_relu_", "-o", "{out}"],
+     "no layer 'layer4_1_relu_' in resnet18: did you mean layer4_1_relu_1, layer4_1_relu"),
+    (["gradcam", "resnet18", CAT, "--layer", "fc", "-o", "{out}"],
+     ("Grad-CAM needs a layer with a spatial reading; fc outputs 1×1000 (layout unknown): try "
+      "layer4_1_relu_1, the last one")),
+    (["gradcam", "resnet18", CAT, "--layer", "layer4_1_relu_1", "--class", "1000", "-o", "{out}"],
+     "class index 1000 is out of range: the model has 1000 classes"),
+    (["gradcam", "resnet18", CAT, "--layer", "layer4_1_relu_1", "--class", "tabbby", "-o",
+      "{out}"], "no class 'tabbby': did you mean tabby, tray?"),
+    (["gradcam", "resnet18", "{text}", "--layer", "layer4_1_relu_1", "-o", "{out}"],
+     "cannot open {text}: not an image file"),
+    (["gradcam", "resnet18", CAT, "--layer", "layer4_1_relu_1", "-o", "{tmp}/out.jpg"],
+     "cannot write {tmp}/out.jpg: the extension must be .npy or .png"),
+    (["gradcam", "resnet18", CAT, "--layer", "layer4_1_relu_1", "-o", "{tmp}/nowhere/out.png"],
+     "cannot write {tmp}/nowhere/out.png: folder {tmp}/nowhere does not exist"),
 ])
 def test_bad_input_gives_one_line_on_stderr(capsys, tmp_path: Path, arguments: list[str],
                                             message: str) -> None:
@@ -94,4 +172,4 @@ def test_bad_input_gives_one_line_on_stderr(capsys, tmp_path: Path, arguments: l
     status, out, err = run(capsys, *(a.format(**names) for a in arguments))
     assert status == 1 and out == ""
     assert err.startswith(f"cnnviz: error: {message.format(**names)}") and err.count("\n") == 1
-    assert not (tmp_path / "out.npy").exists()
+    assert [path.name for path in tmp_path.iterdir()] == ["notes.txt"]

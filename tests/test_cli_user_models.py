@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -39,6 +40,17 @@ MNIST_NET = textwrap.dedent("""
 
         def forward(self, x):
             return self.fc(self.conv(x).mean(-1))
+
+    class MLP(nn.Module):
+        input_shape = (1, 3, 32, 32)
+
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(3 * 32 * 32, 16)
+            self.fc2 = nn.Linear(16, 10)
+
+        def forward(self, x):
+            return self.fc2(torch.relu(self.fc1(torch.flatten(x, 1))))
 """)
 
 
@@ -99,6 +111,26 @@ def test_predict_with_a_grayscale_net(capsys, net_file) -> None:
     assert status == 0, err
     result = json.loads(out)
     assert len(result["top"]) == 5 and result["top"][0]["label"].startswith("class ")
+
+
+def test_gradcam_on_user_models(capsys, net_file, tmp_path) -> None:
+    """A map at the photo's size for a convolutional net; one line for a net without maps, or
+    for a class label where the model has none."""
+    photo, path = str(images.sample_images()[0]), tmp_path / "cam.npy"
+    status, out, err = run(capsys, "gradcam", f"{net_file}:Net", photo, "--trust", "--layer",
+                           "conv2", "--class", "3", "-o", str(path))
+    assert status == 0, err
+    assert out == f"wrote {path}: Grad-CAM at conv2 for class 3 (3)\n"
+    assert np.load(path).shape == (28, 28)
+    status, out, err = run(capsys, "gradcam", f"{net_file}:Net", photo, "--trust", "--layer",
+                           "conv2", "--class", "tabby", "-o", str(path))
+    assert status == 1 and err == ("cnnviz: error: net.py:Net has no class labels: give --class "
+                                   "an index\n")
+    status, out, err = run(capsys, "gradcam", f"{net_file}:MLP", photo, "--trust", "--layer",
+                           "fc1", "-o", str(tmp_path / "mlp.npy"))
+    assert status == 1 and out == "" and not (tmp_path / "mlp.npy").exists()
+    assert err == ("cnnviz: error: Grad-CAM needs a layer with a spatial reading, and "
+                   "net.py:MLP has none: fc1 outputs 1×16 (layout unknown)\n")
 
 
 def test_torchscript_files_open_without_trust(capsys, tmp_path) -> None:

@@ -1,4 +1,6 @@
-"""Grad-CAM: it finds what a trained network looks at, and equals a hook-based computation."""
+"""Grad-CAM: it finds what a trained network looks at, stays where a class's evidence can be,
+in fx-traced and recorded models alike, reads channels-last and token outputs on their grid, and
+equals a hook-based computation."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,11 +8,14 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz import images, session, zoo
+from cnnviz import gradcam, images, session, tensor_layout, trace, zoo
+from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 from cnnviz.gradcam import class_activation_map, class_index_by_name, grad_cam, grad_cam_of
 from cnnviz.inference import prepare
+from cnnviz.tensor_layout import NC, NCHW, NHWC, AxisLayout
 from cnnviz.trace import trace_model
+from axis_layouts import set_layouts
 
 SIZE, SQUARE = 32, 6
 
@@ -85,6 +90,81 @@ def test_the_map_peaks_on_the_pattern_that_decides_the_class(trained, node: str,
     assert min(shares) > least_share and np.mean(shares) > 0.8
 
 
+class Quadrant(nn.Module):
+    """Class scores that see only the image's top-left quadrant (the rest is masked out before
+    the first layer), through a channels-first stage and a channels-last one; weights that make
+    every score's map non-zero."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        mask = torch.zeros(1, 1, SIZE, SIZE)
+        mask[..., :SIZE // 2, :SIZE // 2] = 1
+        self.register_buffer("mask", mask)
+        self.conv = nn.Conv2d(3, 8, 1, bias=False)
+        self.mix = nn.Linear(8, 8, bias=False)  # on channels last, as in ConvNeXt's blocks
+        self.head = nn.Linear(8, 2)
+        nn.init.uniform_(self.mix.weight, 0, 1)
+        nn.init.uniform_(self.head.weight, 0, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        maps = nn.functional.max_pool2d(torch.relu(self.conv(x * self.mask)), 2)
+        channels_last = torch.relu(self.mix(maps.permute(0, 2, 3, 1)))
+        return self.head(channels_last.mean(dim=(1, 2)))
+
+
+class RecordedQuadrant(Quadrant):
+    """The same network behind data-dependent control flow, which torch.fx cannot trace."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.abs().sum() >= 0:
+            return super().forward(x)
+        return torch.zeros(len(x), 2)
+
+
+@pytest.fixture(scope="module")
+def quadrants() -> dict[str, tuple[nn.Module, object]]:
+    """Each network with the same weights, traced, its channels-last output's layout set."""
+    torch.manual_seed(0)
+    traced = {}
+    for model in (Quadrant(), RecordedQuadrant()):
+        if traced:
+            model.load_state_dict(next(iter(traced.values()))[0].state_dict())
+        graph = trace_model(model, torch.rand(1, 3, SIZE, SIZE), "quadrant")
+        set_layouts(graph, "relu_1")
+        traced[graph.graph[g.TRACER]] = model, graph
+    assert list(traced) == [trace.FX, trace.RECORDER]
+    return traced
+
+
+@pytest.mark.parametrize("tracer", [trace.FX, trace.RECORDER])
+@pytest.mark.parametrize("node", ["relu", "max_pool2d", "relu_1"])
+def test_the_map_stays_in_the_quadrant_the_scores_see(quadrants, tracer: str, node: str) -> None:
+    """NCHW at the input's size and at half of it, and NHWC at half of it."""
+    model, graph = quadrants[tracer]
+    pictures = torch.rand(4, 1, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(3))
+    for picture in pictures:
+        for class_index in (0, 1):
+            cam = grad_cam_of(model, graph, picture, node, class_index)
+            assert cam.shape == (SIZE, SIZE) and cam.max() == pytest.approx(1.0)
+            assert cam[:SIZE // 2, :SIZE // 2].sum() >= 0.95 * cam.sum()
+
+
+def test_fx_and_the_recorder_give_the_same_map(quadrants) -> None:
+    picture = torch.rand(1, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(4))
+    fx_cam, recorded_cam = (grad_cam_of(model, graph, picture, "relu_1", 1)
+                            for model, graph in quadrants.values())
+    np.testing.assert_allclose(recorded_cam, fx_cam, atol=1e-6)
+
+
+@pytest.mark.parametrize("layout", [NCHW, NHWC, AxisLayout(2, token_axis=1, grid=(3, 4)),
+                                    AxisLayout(1, token_axis=2, grid=(3, 4), extra_tokens=1)],
+                         ids=lambda layout: layout.name)
+def test_channels_first_in_torch_equals_numpy(layout: AxisLayout) -> None:
+    values = torch.randn(1, 13, 12, 5) if layout.spatial_axes else torch.randn(1, 13, 13)
+    expected = tensor_layout.channels_first(values.numpy(), layout)
+    np.testing.assert_array_equal(gradcam.channels_first(values, layout)[0].numpy(), expected)
+
+
 def test_a_concatenation_map_equals_one_from_hooks(trained) -> None:
     model, graph = trained
     picture = synthetic(1, torch.Generator().manual_seed(2))[0]
@@ -143,13 +223,25 @@ def test_resnet_maps_equal_ones_from_hooks(resnet) -> None:
 
 def test_layers_without_spatial_maps_are_refused(resnet) -> None:
     loaded, prepared = resnet
-    with pytest.raises(CnnvizError, match="Grad-CAM needs a layer with spatial feature maps; "
-                                          "fc outputs 1×1000"):
+    with pytest.raises(CnnvizError, match=r"^Grad-CAM needs a layer with a spatial reading; fc "
+                                          r"outputs 1×1000 \(layout unknown\): try "
+                                          r"layer4_1_relu_1, the last one$"):
         grad_cam(loaded, prepared, "fc", 0)
+    with pytest.raises(CnnvizError, match=r"avgpool outputs 1×512×1×1 \(NCHW, one position\)"):
+        grad_cam(loaded, prepared, "avgpool", 0)
     with pytest.raises(CnnvizError, match="did you mean layer4_1_conv2"):
         grad_cam(loaded, prepared, "layer4_1_conv", 0)
     with pytest.raises(CnnvizError, match="class index 1000 is out of range"):
         grad_cam(loaded, prepared, "layer4_1_conv2", 1000)
+
+
+def test_the_refusal_names_the_layout() -> None:
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * SIZE * SIZE, 8), nn.ReLU(), nn.Linear(8, 2))
+    graph = trace_model(model, torch.zeros(1, 3, SIZE, SIZE), "mlp")
+    graph.nodes["_3"][g.LAYOUT] = NC
+    with pytest.raises(CnnvizError, match=r"^Grad-CAM needs a layer with a spatial reading, and "
+                                          r"mlp has none: _3 outputs 1×2 \(NC\)$"):
+        grad_cam_of(model, graph, torch.zeros(1, 3, SIZE, SIZE), "_3", 0)
 
 
 def test_an_all_zero_map_stays_zero() -> None:

@@ -10,6 +10,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QHBoxLayout, QL
                                QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QSlider,
                                QVBoxLayout, QWidget)
 
+from cnnviz.gradcam import OVERLAY_OPACITY
+
 TOP_PREDICTION = "top prediction"
 PICTURE_SIZE = 150  # pixels: the photo as the network sees it, with room below for top-5
 _PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -52,7 +54,8 @@ class InputPanel(QWidget):
         self.target_class = QComboBox(editable=True)
         self.target_class.addItem(TOP_PREDICTION)
         self.target_class.setToolTip("The class to explain: the top prediction, or type a class")
-        self.opacity_slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=55)
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100,
+                                      value=round(100 * OVERLAY_OPACITY))
         self.opacity_slider.setToolTip("Opacity of the Grad-CAM overlay")
         cam_row = QHBoxLayout()
         cam_row.addWidget(self.gradcam)

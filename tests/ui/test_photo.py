@@ -79,6 +79,10 @@ def test_grad_cam_at_the_selected_layer(qtbot, window) -> None:
         window.session.select("layer4_1_conv2")
     assert shown.args == ["layer4_1_conv2"]
     assert "Grad-CAM" in window.photo.input_panel.caption.text()
+    with qtbot.waitSignal(window.photo.sigMessage, timeout=TIMEOUT) as refused:
+        window.session.select("fc")  # the classifier: no spatial reading
+    assert refused.args[0].startswith("Grad-CAM needs a layer with a spatial reading; fc ")
+    assert window.error.text() == f"⚠ {refused.args[0]}" and "\n" not in refused.args[0]
 
 
 @pytest.mark.parametrize("bad", ["not_an_image", "empty", "truncated", "directory", "missing"])
