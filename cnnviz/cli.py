@@ -16,7 +16,7 @@ from PIL import Image
 
 from cnnviz import (
     analysis, diagram, diff_report, formatting, gradcam, images, inference, maps, session,
-    sources, tensor_layout, timing, zoo,
+    sources, timing, zoo,
 )
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
@@ -282,19 +282,10 @@ def save_activations(request: session.ModelRequest, image_path: str, layer: str,
     loaded = request.load()
     array = inference.capture(loaded, _prepared(loaded, image), layer)
     if as_maps:
-        array = map_stack(array, loaded.graph.nodes[layer].get(g.LAYOUT))
+        array = maps.as_maps(array[0], loaded.graph.nodes[layer][g.LAYOUT]).maps
     _save_npy(path, array)
     print(f"wrote {path}: {layer}{' maps' if as_maps else ''}, float32 "
           f"{formatting.shape(array.shape)}")
-
-
-def map_stack(output: np.ndarray, layout: tensor_layout.AxisLayout | None) -> np.ndarray:
-    """A node's output (batch included) as (maps, H, W): channels first on their grid where
-    the layout has a spatial reading, else the arrangement of ``maps.as_maps``."""
-    if layout is None or not layout.spatial:
-        return maps.as_maps(output[0] if output.ndim and output.shape[0] == 1 else output).maps
-    grid = tensor_layout.channels_first(output, layout)
-    return grid[:, np.newaxis] if grid.ndim == 2 else maps.as_maps(grid).maps
 
 
 def save_grad_cam(request: session.ModelRequest, image_path: str, layer: str,

@@ -43,7 +43,7 @@ def exit_node(graph: nx.DiGraph, path: str) -> str:
 def node_output(loaded: LoadedModel, name: str, tensor: torch.Tensor) -> np.ndarray:
     """The node's output (batch removed) as cnnviz's run records it."""
     with torch.no_grad():
-        value, _ = forward_exposing(loaded.model, loaded.graph, tensor, name)
+        value = forward_exposing(loaded.model, loaded.graph, tensor, name).value
     return value[0].numpy()
 
 

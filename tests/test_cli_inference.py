@@ -11,9 +11,9 @@ import torch
 import torchvision
 from PIL import Image
 
-from cnnviz import gradcam, images, inference, maps, session, tensor_layout, zoo
-from cnnviz.cli import main, map_stack
-from cnnviz.tensor_layout import NCHW, NHWC, AxisLayout
+from cnnviz import gradcam, images, inference, maps, session, zoo
+from cnnviz import graph as g
+from cnnviz.cli import main
 
 CAT = str(images.SAMPLES_DIR / "chelsea.png")
 
@@ -85,26 +85,9 @@ def test_activations_maps_is_the_stack_the_panel_shows(capsys, checkpoint, loade
     assert status == 0 and err == ""
     assert out.strip() == f"wrote {path}: fc maps, float32 1×25×40"
     prepared = inference.prepare(images.load_image(CAT), loaded.spec.preprocessing)
-    expected = maps.as_maps(inference.capture(loaded, prepared, "fc")[0]).maps
+    expected = maps.as_maps(inference.capture(loaded, prepared, "fc")[0],
+                            loaded.graph.nodes["fc"][g.LAYOUT]).maps
     np.testing.assert_array_equal(np.load(path), expected)
-
-
-@pytest.mark.parametrize(("shape", "layout", "stack"), [
-    ((1, 4, 6, 5), NCHW, (4, 6, 5)),
-    ((1, 6, 5, 4), NHWC, (4, 6, 5)),
-    ((1, 7, 4), AxisLayout(2, token_axis=1, grid=(3, 2), extra_tokens=1), (4, 3, 2)),
-    ((1, 4, 9), AxisLayout(1, (2,)), (4, 1, 9)),
-    ((1, 4, 2, 6, 5), AxisLayout(1, (2, 3, 4)), (8, 6, 5)),
-    ((1, 6, 5, 4), None, (6, 5, 4)),
-    ((1, 10), AxisLayout(1), (1, 2, 5)),
-], ids=["NCHW", "NHWC", "tokens", "NCL", "NCDHW", "no layout", "NC"])
-def test_map_stacks_put_channels_first_on_their_grid(shape, layout, stack) -> None:
-    output = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
-    found = map_stack(output, layout)
-    assert found.shape == stack and found.dtype == np.float32
-    if layout is not None and layout.spatial:
-        np.testing.assert_array_equal(found.reshape(-1), tensor_layout.channels_first(
-            output, layout).reshape(-1))
 
 
 def test_gradcam_writes_the_top_class_map(capsys, checkpoint, loaded, tmp_path: Path) -> None:
@@ -150,7 +133,7 @@ def test_gradcam_png_is_the_overlay_the_app_shows(capsys, checkpoint, loaded,
     (["gradcam", "resnet18", CAT, "--layer", "layer4_1_relu_", "-o", "{out}"],
      "no layer 'layer4_1_relu_' in resnet18: did you mean layer4_1_relu_1, layer4_1_relu"),
     (["gradcam", "resnet18", CAT, "--layer", "fc", "-o", "{out}"],
-     ("Grad-CAM needs a layer with a spatial reading; fc outputs 1×1000 (layout unknown): try "
+     ("Grad-CAM needs a layer with a spatial reading; fc outputs 1×1000 (NC): try "
       "layer4_1_relu_1, the last one")),
     (["gradcam", "resnet18", CAT, "--layer", "layer4_1_relu_1", "--class", "1000", "-o", "{out}"],
      "class index 1000 is out of range: the model has 1000 classes"),

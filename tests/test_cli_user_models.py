@@ -130,7 +130,7 @@ def test_gradcam_on_user_models(capsys, net_file, tmp_path) -> None:
                            "fc1", "-o", str(tmp_path / "mlp.npy"))
     assert status == 1 and out == "" and not (tmp_path / "mlp.npy").exists()
     assert err == ("cnnviz: error: Grad-CAM needs a layer with a spatial reading, and "
-                   "net.py:MLP has none: fc1 outputs 1×16 (layout unknown)\n")
+                   "net.py:MLP has none: fc1 outputs 1×16 (NC)\n")
 
 
 def test_torchscript_files_open_without_trust(capsys, tmp_path) -> None:

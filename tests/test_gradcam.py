@@ -15,7 +15,6 @@ from cnnviz.gradcam import class_activation_map, class_index_by_name, grad_cam, 
 from cnnviz.inference import prepare
 from cnnviz.tensor_layout import NC, NCHW, NHWC, AxisLayout
 from cnnviz.trace import trace_model
-from axis_layouts import set_layouts
 
 SIZE, SQUARE = 32, 6
 
@@ -130,7 +129,6 @@ def quadrants() -> dict[str, tuple[nn.Module, object]]:
         if traced:
             model.load_state_dict(next(iter(traced.values()))[0].state_dict())
         graph = trace_model(model, torch.rand(1, 3, SIZE, SIZE), "quadrant")
-        set_layouts(graph, "relu_1")
         traced[graph.graph[g.TRACER]] = model, graph
     assert list(traced) == [trace.FX, trace.RECORDER]
     return traced
@@ -224,7 +222,7 @@ def test_resnet_maps_equal_ones_from_hooks(resnet) -> None:
 def test_layers_without_spatial_maps_are_refused(resnet) -> None:
     loaded, prepared = resnet
     with pytest.raises(CnnvizError, match=r"^Grad-CAM needs a layer with a spatial reading; fc "
-                                          r"outputs 1×1000 \(layout unknown\): try "
+                                          r"outputs 1×1000 \(NC\): try "
                                           r"layer4_1_relu_1, the last one$"):
         grad_cam(loaded, prepared, "fc", 0)
     with pytest.raises(CnnvizError, match=r"avgpool outputs 1×512×1×1 \(NCHW, one position\)"):

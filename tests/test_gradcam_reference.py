@@ -22,7 +22,6 @@ from cnnviz import graph as g
 from cnnviz import images, inference, session
 from cnnviz.gradcam import grad_cam
 from cnnviz.tensor_layout import channels_first
-from axis_layouts import set_layouts
 
 pytestmark = pytest.mark.slow
 LEAST_CORRELATION = 0.99
@@ -82,7 +81,6 @@ def theirs(loaded: session.LoadedModel, case: Case, prepared: inference.Prepared
 def test_maps_correlate_with_pytorch_grad_cam(loaded, photos) -> None:
     """Each sample photo, for its top class, at the node whose output is the target's."""
     case = CASES[loaded.spec.name]
-    set_layouts(loaded.graph, case.node)
     layout = loaded.graph.nodes[case.node][g.LAYOUT]
     for number, photo in enumerate(photos):
         prepared = inference.prepare(photo, loaded.spec.preprocessing)
@@ -102,7 +100,6 @@ def test_maps_correlate_with_pytorch_grad_cam(loaded, photos) -> None:
 def test_vit_last_block_output_has_no_map(loaded, photos) -> None:
     """The block's output reaches the head through its class token alone (a per-token norm,
     then that token): the patch tokens' gradients are zero, and so is either map."""
-    set_layouts(loaded.graph, "add_24")
     prepared = inference.prepare(photos[0], loaded.spec.preprocessing)
     class_index = int(inference.predict(loaded, prepared).argmax())
     case = Case("vit_b_16", "add_24", lambda model: model.encoder.layers[-1],
