@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import networkx as nx
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMainWindow, QSplitter,
                                QVBoxLayout, QWidget)
 
 from cnnviz import diagram, formatting
 from cnnviz import graph as g
 from cnnviz.diff import ModelDiff, NodeClass, drawn_classes
-from cnnviz.layout import Layout
 from cnnviz.session import Session
 from cnnviz.ui.diagram_style import DIFF_COLORS
 from cnnviz.ui.graph_view import GraphView
@@ -21,6 +20,7 @@ from cnnviz.ui.jobs import ArchitectureDiff
 
 _ROLE = Qt.ItemDataRole.UserRole  # a list item's (A's node, B's node), either may be ""
 _MARKS = {NodeClass.ADDED: "+", NodeClass.REMOVED: "−", NodeClass.CHANGED: "~"}
+ECHO_PIXELS = 24  # a view this close to where syncing put it has not been moved by the user
 
 
 class DiffWindow(QMainWindow):
@@ -37,6 +37,7 @@ class DiffWindow(QMainWindow):
         self.changes.setToolTip("Click a change to show it in both diagrams")
         self._diff: ModelDiff | None = None
         self._syncing = False
+        self._placed: dict[int, tuple[float, float, float]] = {}  # where syncing put a view
         splitter = QSplitter(Qt.Orientation.Horizontal)
         for title, view in zip(self.titles, self.views):
             column = QWidget()
@@ -96,12 +97,13 @@ class DiffWindow(QMainWindow):
             self.changes.addItem(item)
 
     def _on_change_clicked(self, item: QListWidgetItem) -> None:
-        """Select the change where it is drawn (its block, if collapsed), in both diagrams."""
+        """Select the change where it is drawn (its block, if collapsed), in both diagrams,
+        zoomed in to be read."""
         for operation, session, view in zip(item.data(_ROLE), self.sessions, self.views):
             name = _drawn(session.diagram.graph, operation) if operation else ""
             if name:
                 session.select(name)
-                view.centre_on(name)
+                view.zoom_to_selection()
 
     def _follow(self, name: str, this: int, other: int) -> None:
         """A selection in one diagram selects its match in the other."""
@@ -127,36 +129,47 @@ class DiffWindow(QMainWindow):
         return drawn[0] if drawn else ""
 
     def _sync_view(self, this: int, other: int) -> None:
-        """The other diagram follows at the same zoom, its match of the node nearest this
-        view's centre kept at the same offset from the centre."""
+        """The other diagram follows at the same zoom, the match of the matched node nearest
+        this view's centre kept at the same offset from its centre."""
         if self._syncing or self._diff is None or self.sessions[other].diagram is None:
             return
         source, target = self.views[this], self.views[other]
         centre = source.mapToScene(source.viewport().rect().center())
-        nearest = _nearest(self.sessions[this].diagram.layout, centre)
-        match = self._counterpart(nearest, this, other) if nearest else ""
+        if _near(self._placed.get(this), _place(source)):
+            return  # the echo of placing this view (a scroll bar came or went): the other leads
+        boxes = sorted(self.sessions[this].diagram.layout.nodes.values(),
+                       key=lambda box: abs(box.x - centre.x()) + abs(box.y - centre.y()))
+        nearest, match = next(((box.name, found) for box in boxes
+                               if (found := self._counterpart(box.name, this, other))),
+                              ("", ""))
         self._syncing = True
         try:
             target.zoom_to(source.scale_factor())
             if match:
                 offset = centre - source.node_scene_pos(nearest)
                 target.centerOn(target.node_scene_pos(match) + offset)
+            self._placed[other] = _place(target)
         finally:
             self._syncing = False
+
+
+def _place(view: GraphView) -> tuple[float, float, float]:
+    """Where a view is: its zoom and its centre."""
+    centre = view.mapToScene(view.viewport().rect().center())
+    return view.scale_factor(), centre.x(), centre.y()
+
+
+def _near(placed: tuple[float, float, float] | None, now: tuple[float, float, float]) -> bool:
+    """Whether a view is still where syncing placed it, give or take ``ECHO_PIXELS``."""
+    if placed is None or abs(placed[0] - now[0]) > 1e-9:
+        return False
+    return max(abs(placed[1] - now[1]), abs(placed[2] - now[2])) * now[0] <= ECHO_PIXELS
 
 
 def _drawn(shown: nx.DiGraph, operation: str) -> str:
     """The drawn node that stands for an operation of the full graph."""
     drawn = diagram.nodes_standing_for(shown, {operation})
     return drawn[0] if drawn else ""
-
-
-def _nearest(layout: Layout, point: QPointF) -> str:
-    """The node whose box centre is nearest a scene point, "" for an empty layout."""
-    if not layout.nodes:
-        return ""
-    return min(layout.nodes.values(),
-               key=lambda box: abs(box.x - point.x()) + abs(box.y - point.y())).name
 
 
 def _delta(pair: tuple[int, int]) -> str:

@@ -36,8 +36,21 @@ def test_resnet18_against_resnet34_side_by_side(qtbot, window) -> None:
                    == DIFF_COLORS[NodeClass.REMOVED] for n in a_session.diagram.graph)
     a_session.select("layer2_1_conv2")  # selection follows into B
     assert b_session.selection == "layer2_1_conv2"
-    diff_window.changes.itemClicked.emit(diff_window.changes.item(0))  # a change jumps
-    assert b_session.selection in added
+    a_view, b_view = diff_window.views
+    a_view.zoom_to(1.5)
+    a_view.centerOn(a_view.node_scene_pos("layer4_0_conv1"))  # panning A moves B alike
+    qtbot.wait(50)
+
+    def offset(view):  # of the view's centre from the node, in scene units
+        return view.mapToScene(view.viewport().rect().center()) - view.node_scene_pos(
+            "layer4_0_conv1")
+
+    assert b_view.scale_factor() == 1.5
+    assert (offset(b_view) - offset(a_view)).manhattanLength() < 20
+    diff_window.changes.itemClicked.emit(diff_window.changes.item(10))  # a change jumps
+    assert b_session.selection in added and b_view.scale_factor() >= 1.0
+    centre = b_view.mapToScene(b_view.viewport().rect().center())
+    assert abs(centre.y() - b_view.node_scene_pos(b_session.selection).y()) < 20
 
 
 def test_weight_changes_of_one_layer(qtbot, window, tmp_path) -> None:
