@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -22,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnviz import formatting, inference
+from cnnviz import formatting, inference, probes
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 from cnnviz.inference import Prepared
@@ -40,9 +41,25 @@ def grad_cam(loaded: LoadedModel, prepared: Prepared, node_name: str,
     return grad_cam_of(loaded.model, loaded.graph, prepared.tensor, node_name, class_index)
 
 
+class Explained(NamedTuple):
+    """What :func:`explained` found: the map, the class it explains, and the forward pass
+    (the node's output and the model's, detached)."""
+
+    heat: np.ndarray
+    class_index: int
+    exposed: inference.Exposed
+
+
 def grad_cam_of(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor, node_name: str,
                 class_index: int) -> np.ndarray:
     """Grad-CAM for any model and its graph (``trace.trace_model``), fx-traced or recorded."""
+    return explained(model, graph, tensor, node_name, class_index).heat
+
+
+def explained(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor, node_name: str,
+              class_index: int | None = None) -> Explained:
+    """Grad-CAM of ``class_index`` (None: the top-scoring class) from one forward pass, which
+    also gives the node's and the model's outputs."""
     layout = spatial_reading(graph, node_name)
     model.eval()
     with torch.inference_mode(False), torch.enable_grad():
@@ -50,6 +67,8 @@ def grad_cam_of(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor, node_
         exposed = inference.forward_exposing(model, graph, tensor.clone().requires_grad_(),
                                              node_name, track_gradient=True)
         scores = inference.logits(exposed.output)
+        if class_index is None:
+            class_index = int(scores[0].argmax())
         if not 0 <= class_index < scores.shape[1]:
             raise CnnvizError(f"class index {class_index} is out of range: the model has "
                               f"{scores.shape[1]} classes")
@@ -57,8 +76,11 @@ def grad_cam_of(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor, node_
                                            allow_unused=True)
     if gradients is None:
         raise CnnvizError(f"the score of class {class_index} does not depend on {node_name}")
-    return class_activation_map(channels_first(exposed.value, layout),
+    heat = class_activation_map(channels_first(exposed.value, layout),
                                 channels_first(gradients, layout), tuple(tensor.shape[-2:]))
+    detached = inference.Exposed(exposed.value, probes.map_tensors_in(exposed.output,
+                                                                      torch.Tensor.detach), None)
+    return Explained(heat, class_index, detached)
 
 
 def spatial_reading(graph: nx.DiGraph, node_name: str) -> AxisLayout:
@@ -110,7 +132,7 @@ def class_activation_map(maps: torch.Tensor, gradients: torch.Tensor,
     peak = cam.max()
     if peak > 0:
         cam = cam / peak
-    return cam.to(torch.float32).numpy()
+    return cam.to(torch.float32).cpu().numpy()
 
 
 def class_index_by_name(categories: list[str], text: str) -> int:

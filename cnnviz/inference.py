@@ -258,7 +258,7 @@ def run(loaded: LoadedModel, prepared: Prepared, categories: list[str] | None, *
         else:
             recording = _Recording(store, frozenset(), frozenset(), cancelled)
         output = probes.observed_forward(model, graph, prepared.tensor, recording)
-        probabilities = _probabilities(output)
+        probabilities = probabilities_of(output)
     _latest_store = weakref.ref(store)
     return RunResult(
         top=top_predictions(probabilities, categories), probabilities=probabilities,
@@ -285,7 +285,7 @@ def predict(loaded: LoadedModel, prepared: Prepared) -> np.ndarray:
     """Class probabilities from one plain forward pass, nothing recorded."""
     loaded.model.eval()
     with torch.inference_mode():
-        return _probabilities(loaded.model(prepared.tensor))
+        return probabilities_of(loaded.model(prepared.tensor))
 
 
 def top_predictions(probabilities: np.ndarray, categories: list[str] | None,
@@ -343,6 +343,12 @@ def logits(output: Any) -> torch.Tensor:
     if tensor is None or tensor.dim() == 0:
         raise CnnvizError("the model's output holds no class scores")
     return tensor.reshape(tensor.shape[0], -1)
+
+
+def probabilities_of(output: Any) -> np.ndarray:
+    """The class probabilities of the first image in a model's output, float32 on the CPU."""
+    scores = logits(output)[0].detach().float().cpu()
+    return torch.softmax(scores, dim=0).numpy().astype(np.float32, copy=True)
 
 
 def find_node(graph: nx.DiGraph, name: str) -> dict:
@@ -462,10 +468,3 @@ class _Exposing:
         self.value = tensor.detach().clone()
         return value
 
-
-# --------------------------------------------------------------------------------------------
-
-
-def _probabilities(output: Any) -> np.ndarray:
-    scores = logits(output)[0].float()
-    return torch.softmax(scores, dim=0).numpy().astype(np.float32, copy=True)
