@@ -1,5 +1,5 @@
 """The ``cnnviz`` command: the app (no command), ``models``, ``summary``, ``export``, ``predict``,
-``activations``, ``gradcam``, ``bench`` and ``diff``."""
+``activations``, ``gradcam``, ``bench``, ``live`` and ``diff``."""
 from __future__ import annotations
 
 import argparse
@@ -15,8 +15,8 @@ import numpy as np
 from PIL import Image
 
 from cnnviz import (
-    analysis, diagram, diff_report, formatting, gradcam, images, inference, maps, session,
-    sources, timing, zoo,
+    analysis, diagram, diff_report, formatting, gradcam, images, inference, live_command, maps,
+    session, sources, timing, zoo,
 )
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
@@ -137,6 +137,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true",
                        help="a JSON list on stdout, one object a model")
     _add_opening_options(bench, weights=False)
+    live = commands.add_parser("live", help="a video's frames through a model as the Live "
+                                             "panel runs them: top classes per frame, fps")
+    live.add_argument("model", help=MODEL_HELP)
+    live.add_argument("--video", required=True, metavar="FILE",
+                      help="a video file (mp4, avi, mkv, webm, ...), played at its frame rate")
+    live.add_argument("--frames", type=int, metavar="N", help="the first N frames (default: all)")
+    live.add_argument("--layer", metavar="NAME", help="a node name as in `cnnviz summary --json`")
+    live.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or mps")
+    live.add_argument("--dtype", default="fp32", choices=list(timing.PRECISIONS),
+                      help="precision (default fp32)")
+    live.add_argument("--json", action="store_true",
+                      help="a JSON object per frame, then one with frames, dropped and fps")
+    live.add_argument("-o", "--output", metavar="DIR",
+                      help="with --layer, write each frame's maps (as the Feature maps panel "
+                           "shows them) as DIR/frame_000012.npy, numbered by frame")
+    _add_opening_options(live)
     diff = commands.add_parser("diff", help="match two models' operations: what was added, "
                                              "removed or changed, by block")
     diff.add_argument("a", metavar="A", help=MODEL_HELP)
@@ -180,6 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "gradcam":
             save_grad_cam(_request(args, args.model), args.image, args.layer, args.class_text,
                           args.output)
+        elif args.command == "live":
+            live_command.live(_request(args, args.model), args.video, frames=args.frames,
+                              layer=args.layer, device=args.device, dtype=args.dtype,
+                              as_json=args.json, output=args.output)
         elif args.command == "diff":
             diff_report.diff(replace(_request(args, args.a), weights=args.weights_a),
                              replace(_request(args, args.b), weights=args.weights_b),
