@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cnnviz import inference, timing
 from cnnviz.diff import ModelDiff
 from cnnviz.session import Diagram, LoadedModel, ModelRequest
+
+if TYPE_CHECKING:  # cnnviz.live is imported by the live job itself
+    from cnnviz.live import FrameResult
 
 
 class JobKind(enum.Enum):
@@ -31,6 +35,7 @@ class JobKind(enum.Enum):
     COMPARE = "compare"  # the comparison window's rows
     ARCHITECTURES = "architectures"  # another model traced and diffed against the current
     WEIGHT_CHANGES = "weight_changes"  # the current model's weights against a checkpoint's
+    LIVE = "live"  # one frame of a video or camera through the model
 
 
 @dataclass(frozen=True)
@@ -146,3 +151,21 @@ class WeightChanges:
     model: LoadedModel
     checkpoint: str
     changes: dict[str, float]
+
+
+@dataclass(frozen=True)
+class LiveFrame:
+    """A frame run through a model by the Live panel: the frame as it came from its source
+    (``opened`` counts the sources opened, so a frame of a closed one is known), the node
+    whose maps were read (None: none), what the network made of it, and a note to show
+    with it (why Grad-CAM was left out)."""
+
+    opened: int
+    frame: np.ndarray
+    node: str | None
+    result: "FrameResult"
+    note: str = ""
+
+    @property
+    def model(self) -> LoadedModel:
+        return self.result.model

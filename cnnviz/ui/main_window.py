@@ -29,6 +29,7 @@ from cnnviz.ui.comparisons import Comparisons
 from cnnviz.ui.file_actions import FileActions
 from cnnviz.ui.graph_view import GraphView
 from cnnviz.ui.inspector_controller import InspectorController
+from cnnviz.ui.live_controller import LiveController
 from cnnviz.ui.minimap import Minimap
 from cnnviz.ui.model_card import ModelCard
 from cnnviz.ui.model_controller import ModelController
@@ -39,7 +40,7 @@ from cnnviz.ui.workers import TorchWorker
 
 READABLE_SCALE = 0.5  # below this zoom the diagram's labels are hidden
 FRAME_MARGIN = 16  # pixels around what the first screen shows
-LAYOUT_VERSION = 2  # of the docks' arrangement: a saved arrangement of another version is ignored
+LAYOUT_VERSION = 3  # of the docks' arrangement: a saved arrangement of another version is ignored
 
 
 class MainWindow(QMainWindow):
@@ -84,6 +85,8 @@ class MainWindow(QMainWindow):
         self.inspector = self.inspection.inspector
         self.photo = PhotoController(self.worker, self.session, self)
         self.timing = TimingController(self.worker, self.session, self.inspector, self)
+        self.live = LiveController(self.worker, self.session, self.photo,
+                                   self.timing.panel.settings, self)
         self.comparison = CompareDialog(self.worker, self.timing.panel.settings, self)
         self.comparisons = Comparisons(self.worker, self.session,
                                        lambda message: self.confirm_trust(message), self)
@@ -172,6 +175,10 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(inspector, feature_maps)
         timing_dock = self._dock("Timing", self.timing.panel, right)
         self.tabifyDockWidget(feature_maps, timing_dock)
+        live_scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        live_scroll.setWidget(self.live.panel)
+        self.live_dock = self._dock("Live", live_scroll, right)
+        self.tabifyDockWidget(timing_dock, self.live_dock)
         inspector.raise_()
         overview_dock = self._dock("Overview", overview, right)
         self.resizeDocks([models, inspector], [300, 430], Qt.Orientation.Horizontal)
@@ -229,6 +236,9 @@ class MainWindow(QMainWindow):
                "Ctrl+Shift+D")
         action(tools_menu, "Compare &weights with…", self.comparisons.choose_checkpoint,
                "Ctrl+Shift+W")
+        live_menu = tools_menu.addMenu("&Live")
+        action(live_menu, "Show the &Live panel", self.show_live, "Ctrl+Shift+L")
+        live_menu.addActions(self.live.actions(self))
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&About cnnviz", self._about)
 
@@ -248,7 +258,7 @@ class MainWindow(QMainWindow):
         self.search.returnPressed.connect(self._on_search)
         self.search.textChanged.connect(self._on_search_text_change)
         for controller in (self.photo, self.timing, self.inspection, self.files,
-                           self.comparisons, self.colouring):
+                           self.comparisons, self.colouring, self.live):
             controller.sigMessage.connect(self._show_error)
         self.files.sigExported.connect(
             lambda path: self.statusBar().showMessage(f"Exported {path}", 5000))
@@ -407,6 +417,12 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- user actions
 
+    def show_live(self) -> None:
+        """Bring the Live panel forward, with the keyboard on it (Space plays, → steps)."""
+        self.live_dock.show()
+        self.live_dock.raise_()
+        self.live.panel.setFocus()
+
     def _focus_search(self) -> None:
         self.search.setFocus()
         self.search.selectAll()
@@ -459,6 +475,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("state", self.saveState(LAYOUT_VERSION))
         self.settings.sync()
+        self.live.stop()  # the capture thread ends before the worker
         self.worker.stop()
         super().closeEvent(event)
 
