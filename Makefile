@@ -8,8 +8,9 @@ TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 # PySide6 6.12.0 loses a reference to None on every call (Python aborts): use 6.11.3.
 QT_PINS := PySide6-Essentials==6.11.3
 # pytorch-grad-cam, the tests' independent Grad-CAM. Installed without its dependencies (the
-# modules it imports are in the test extra) so that no resolver can bring OpenCV's GUI build,
-# opencv-python, whose cv2 would replace the headless one.
+# modules it imports are in the test extra, OpenCV in the main ones) so that no resolver can
+# bring OpenCV's GUI build, opencv-python, whose cv2 would replace the headless one that live
+# frames are read with.
 GRADCAM_PIN := grad-cam==1.5.7
 
 .PHONY: run test bench clean
