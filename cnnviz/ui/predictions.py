@@ -37,19 +37,27 @@ class PredictionsView(QWidget):
         layout.addStretch(1)
 
     def show_predictions(self, top: Sequence[tuple[int, str, float]], random_weights: bool) -> None:
-        """``top``: (index, label, probability), most probable first."""
-        self.clear()
+        """``top``: (index, label, probability), most probable first. As many bars as before
+        are updated in place (a video's frames do not rebuild the chart)."""
+        bars = [(label, prob) for _, label, prob in top]
+        if len(bars) != len(self._bars) or not self._items:
+            self._build(len(bars))
         self.banner.setVisible(random_weights)
-        self._bars = [(label, prob) for _, label, prob in top]
-        count = len(self._bars)
+        self._bars = bars
+        self._items[0].setOpts(width=[prob for _, prob in bars])
+        for text, (label, prob) in zip(self._items[1:], bars):
+            text.setText(f"{label}  {formatting.percent(prob)}")
+
+    def _build(self, count: int) -> None:
+        """Empty bars and labels for ``count`` classes."""
+        self.clear()
         rows = [count - 1 - i for i in range(count)]  # most probable at the top
-        bars = pg.BarGraphItem(x0=[0] * count, y=rows, height=0.6,
-                               width=[p for _, p in self._bars], brush=_BAR_COLOUR)
+        bars = pg.BarGraphItem(x0=[0] * count, y=rows, height=0.6, width=[0] * count,
+                               brush=_BAR_COLOUR)
         self.plot.addItem(bars)
         self._items.append(bars)
-        for row, (label, prob) in zip(rows, self._bars):
-            text = pg.TextItem(f"{label}  {formatting.percent(prob)}", color="#222",
-                               anchor=(0, 0.5))
+        for row in rows:
+            text = pg.TextItem("", color="#222", anchor=(0, 0.5))
             text.setPos(0.01, row)
             self.plot.addItem(text)
             self._items.append(text)
