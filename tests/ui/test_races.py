@@ -16,6 +16,7 @@ from cnnviz import images
 from cnnviz.ui.main_window import MainWindow
 from cnnviz.ui.node_item import NodeItem
 from interaction import click_node, drop
+from test_live import write_video
 
 TIMEOUT = 120_000
 SEEDS = [int(seed) for seed in os.environ.get("CNNVIZ_SEEDS", "1,2").split(",")]
@@ -37,6 +38,8 @@ def assert_consistent(window: MainWindow) -> None:
         ([state.selection] if state.selection else [])
     if window.photo.photo is not None:
         assert window.photo.photo.model is state.loaded
+    if window.live.last is not None:
+        assert window.live.last.model is state.loaded
 
 
 def test_a_depth_change_while_another_model_opens_draws_only_the_new_model(qtbot, window):
@@ -55,11 +58,13 @@ def test_a_depth_change_while_another_model_opens_draws_only_the_new_model(qtbot
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_random_interaction_ends_consistent_and_raises_nowhere(qtbot, window, seed) -> None:
+def test_random_interaction_ends_consistent_and_raises_nowhere(qtbot, window, seed,
+                                                              tmp_path) -> None:
     rng = random.Random(seed)
     samples = [str(p) for p in images.sample_images()]
+    video = write_video(tmp_path / "clip.mkv", 8, fps=20.0)
     actions = ["click", "click", "double", "depth", "model", "drop", "search", "colour", "fold",
-               "orientation", "expand"]
+               "orientation", "expand", "live"]
     for _ in range(ACTIONS):
         action = rng.choice(actions)
         drawn = sorted(drawn_nodes(window))
@@ -77,12 +82,17 @@ def test_random_interaction_ends_consistent_and_raises_nowhere(qtbot, window, se
             window.left_to_right.toggle()
         elif action == "expand":
             window.expand_all()
+        elif action == "live":  # open the video, play, pause or step it
+            rng.choice([lambda: window.live.open(video), window.live.panel.play.click,
+                        window.live.step])()
         elif action == "search":
             window.search.setText(rng.choice(["conv", "relu", "layer", "", "nothing here"]))
             window.search.returnPressed.emit()
         else:
             window.colour_by.setCurrentIndex(rng.choice([0, 0, 1]))
         qtbot.wait(rng.choice([0, 0, 1, 5, 5, 50, 200]))  # mostly little waiting
+    if window.live.playing():
+        window.live.pause()
     qtbot.waitUntil(lambda: not window.worker.is_busy(), timeout=TIMEOUT)
     qtbot.wait(100)
     assert_consistent(window)
