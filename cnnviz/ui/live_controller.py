@@ -17,19 +17,24 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QBuffer, QIODevice, QObject, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import QWidget
 
-from cnnviz import maps, player, timing, video
+from cnnviz import maps, player, video
 from cnnviz.errors import CnnvizError
-from cnnviz.session import LoadedModel, Session
 from cnnviz.ui.jobs import JobKind, LiveFrame
 from cnnviz.ui.live_panel import LivePanel
-from cnnviz.ui.photo import PhotoController
 from cnnviz.ui.workers import Job, JobContext, TorchWorker, failure_message
+
+if TYPE_CHECKING:  # torch: the live job loads it, not this module
+    from cnnviz.live import LiveRunner
+    from cnnviz.session import LoadedModel, Session
+    from cnnviz.timing import BenchSettings
+    from cnnviz.ui.photo import PhotoController
 
 FPS_WINDOW = 30  # frames shown over which the fps is measured
 
@@ -56,7 +61,7 @@ class LiveController(QObject):
     _sigFailed = Signal(int, str)  # a read error: the player paused
 
     def __init__(self, worker: TorchWorker, session: Session, photo: PhotoController,
-                 settings: Callable[[], timing.BenchSettings], parent: QWidget) -> None:
+                 settings: Callable[[], BenchSettings], parent: QWidget) -> None:
         super().__init__(parent)
         self._worker, self._session, self._photo, self._settings = worker, session, photo, settings
         self.panel = LivePanel()
@@ -219,13 +224,13 @@ class LiveController(QObject):
         job.on_failed(lambda error: self._finished(job, error=error))
         job.on_cancelled(lambda: self._finished(job))
 
-    def _runner_for(self, loaded: LoadedModel, device: str, dtype: str):
+    def _runner_for(self, loaded: LoadedModel, device: str, dtype: str) -> LiveRunner:
         """The LiveRunner for the model, device and precision (worker thread)."""
-        from cnnviz.live import LiveRunner  # torch: loaded by the first live job only
+        from cnnviz import live  # torch: loaded by the first live job
 
         cached = self._runner
         if cached is None or cached[0] is not loaded or cached[1:3] != (device, dtype):
-            cached = self._runner = (loaded, device, dtype, LiveRunner(loaded, device, dtype))
+            cached = self._runner = (loaded, device, dtype, live.LiveRunner(loaded, device, dtype))
         return cached[3]
 
     def _finished(self, job: Job, result: LiveFrame | None = None,

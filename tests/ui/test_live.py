@@ -203,6 +203,26 @@ def test_grad_cam_is_laid_over_the_frame_when_ticked(qtbot, window, clip):
     assert 0 <= heat.min() and heat.max() <= 1
 
 
+def test_frames_run_on_the_timing_panels_device_and_precision(qtbot, window, clip,
+                                                            monkeypatch):
+    made = []
+    init = live.LiveRunner.__init__
+
+    def recorded(self, loaded, device="cpu", dtype="fp32"):
+        made.append((loaded, device, dtype))
+        init(self, loaded, device, dtype)
+
+    monkeypatch.setattr(live.LiveRunner, "__init__", recorded)
+    dtype = window.timing.panel.dtype
+    qtbot.waitUntil(lambda: dtype.findData("bf16") >= 0, timeout=TIMEOUT)
+    dtype.setCurrentIndex(dtype.findData("bf16"))
+    window.live.open(clip)
+    wait_for_frame_photo(qtbot, window)
+    assert made == [(window.session.loaded, "cpu", "bf16")]  # made once, kept for every frame
+    assert window.live.shown >= 2
+    assert next(window.session.loaded.model.parameters()).dtype == torch.float32  # untouched
+
+
 def truncated_video(tmp_path) -> str:
     path = tmp_path / "cut.mkv"
     write_video(path, 30)
