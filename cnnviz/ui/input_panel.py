@@ -25,6 +25,14 @@ def pixmap_from_array(image: np.ndarray) -> QPixmap:
     return QPixmap.fromImage(qimage.copy())
 
 
+def fitted_pixmap(image: np.ndarray, side: int, smooth: bool = True) -> QPixmap:
+    """An (H, W, 3) uint8 array as a pixmap fitting a ``side``-pixel square, aspect kept
+    (``smooth=False``: faster, for video frames)."""
+    mode = (Qt.TransformationMode.SmoothTransformation if smooth
+            else Qt.TransformationMode.FastTransformation)
+    return pixmap_from_array(image).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, mode)
+
+
 class InputPanel(QWidget):
     """Shows the prepared input (or it with Grad-CAM on top) and offers photos to try."""
 
@@ -105,10 +113,7 @@ class InputPanel(QWidget):
             self.picture.clear()
             self.caption.setText(caption)
             return
-        pixmap = pixmap_from_array(image)
-        side = PICTURE_SIZE - 4
-        self.picture.setPixmap(pixmap.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
-                                             Qt.TransformationMode.SmoothTransformation))
+        self.picture.setPixmap(fitted_pixmap(image, PICTURE_SIZE - 4))
         self.picture.setStyleSheet("")
         self.caption.setText(caption)
 

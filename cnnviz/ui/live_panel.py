@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout,
                                QWidget)
 
 from cnnviz import maps
-from cnnviz.ui.input_panel import pixmap_from_array
+from cnnviz.ui.input_panel import fitted_pixmap
 from cnnviz.ui.predictions import PredictionsView
 
 LIVE_TILES = 16  # the layer's first channels drawn live
@@ -198,10 +198,7 @@ class LivePanel(QWidget):
     def show_frame(self, shown: np.ndarray, caption: str,
                    top: list[tuple[int, str, float]], random_weights: bool) -> None:
         """The frame as the network saw it (with any overlay already laid on) and its top-5."""
-        pixmap = pixmap_from_array(shown)
-        side = FRAME_SIZE - 2
-        self.frame.setPixmap(pixmap.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
-                                           Qt.TransformationMode.FastTransformation))
+        self.frame.setPixmap(fitted_pixmap(shown, FRAME_SIZE - 2, smooth=False))
         self.frame.setStyleSheet("")
         self.caption.setText(caption)
         self.predictions.show_predictions(top, random_weights)
