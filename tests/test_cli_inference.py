@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import torchvision
 from PIL import Image
 
 from cnnviz import gradcam, images, inference, maps, session, zoo
@@ -16,15 +15,6 @@ from cnnviz import graph as g
 from cnnviz.cli import main
 
 CAT = str(images.SAMPLES_DIR / "chelsea.png")
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Random ResNet-18 weights in a file, so the command and the test use the same model."""
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("weights") / "resnet18.pt"
-    torch.save(torchvision.models.resnet18().state_dict(), path)
-    return str(path)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import cv2
 import numpy as np
 import pytest
 import torch
-import torchvision
 from PIL import Image
 
 from cnnviz import images, live_command, video
@@ -42,14 +41,6 @@ def decoded_frames(path: Path) -> list[np.ndarray]:
         frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
     capture.release()
     return frames
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> str:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("weights") / "resnet18.pt"
-    torch.save(torchvision.models.resnet18().state_dict(), path)
-    return str(path)
 
 
 @pytest.fixture(scope="module")
