@@ -85,3 +85,12 @@ def test_model_references_are_resolved_only_where_text_enters() -> None:
     assert session.count("resolve_model(") == 1  # ModelRequest.of, for the command line
     cli = (PACKAGE / "cli.py").read_text()
     assert "ModelRequest.of(" in cli and "get_spec(" not in cli
+
+
+def test_frame_sources_and_the_player_load_neither_torch_nor_opencv_nor_qt() -> None:
+    code = ("import sys, cnnviz.video, cnnviz.player\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('torch', 'cv2', 'PySide6')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
