@@ -67,9 +67,10 @@ class Player:
     Frames come at ``source.fps * speed`` frames per second (``default_fps`` when the source
     has no rate; cameras as they come; ``speed=math.inf``: as fast as they are read). The
     player starts paused. At the end of the source it rewinds when looping, else pauses and
-    calls ``on_end`` (playing or stepping again then starts from the first frame); a read error calls ``on_error(message)`` and pauses. The callbacks run on
-    the capture thread and must not block: hand frames to a :class:`LatestFrame`. The player
-    owns the source: the capture thread closes it when :meth:`stop` ends the thread.
+    calls ``on_end`` (playing or stepping again then starts from the first frame); a read
+    error calls ``on_error(message)`` and pauses. The callbacks run on the capture thread and
+    must not block: hand frames to a :class:`LatestFrame`. The player owns the source: the
+    capture thread closes it when :meth:`stop` ends the thread.
     """
 
     def __init__(self, source: FrameSource, on_frame: Callable[[int, np.ndarray], None], *,
