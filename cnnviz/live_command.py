@@ -76,14 +76,15 @@ def play(source: video.FrameSource, run: Callable[[int, np.ndarray], FrameResult
     """Play ``source`` (its first ``limit`` frames) at ``speed`` into a latest-frame slot,
     running the newest frame whenever ``run`` is free; CnnvizError when the source fails.
     The source is closed at the end."""
-    slot, failures, read = LatestFrame(), [], [0]
+    slot, failures, read = LatestFrame(), [], 0
 
     def offer(index: int, frame: np.ndarray) -> None:
-        if limit is not None and read[0] >= limit:
+        nonlocal read
+        if limit is not None and read >= limit:
             return
         slot.put((index, frame))
-        read[0] += 1
-        if read[0] == limit:
+        read += 1
+        if read == limit:
             player.pause()
             slot.close()
 
