@@ -4,7 +4,6 @@ and counted; bad input is one line."""
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
@@ -118,6 +117,7 @@ def test_a_slower_runner_is_given_the_newest_frame_only(clip) -> None:
     assert summary.frames == len(ran) and summary.dropped > 0
     assert summary.frames + summary.dropped == len(PHOTOS)
     assert ran[0] == 0 and ran[-1] == len(PHOTOS) - 1 and ran == sorted(ran)
+    assert 0 < summary.fps <= 4.0  # frames over the time they took: at most 1 / 0.25 s
 
 
 def test_output_writes_each_frames_maps_as_activations_maps_does(capsys, checkpoint, clip,
@@ -167,11 +167,3 @@ def test_bad_input_is_one_line_and_status_1(capsys, checkpoint, clip, tmp_path: 
         assert status == 1, arguments
         assert err.startswith(f"cnnviz: error: {start}") and err.count("\n") == 1, err
 
-
-def test_fps_in_the_summary_is_frames_over_time(clip) -> None:
-    start = time.perf_counter()
-    summary = live_command.play(video.open_source(str(clip)), lambda i, frame: i,
-                                lambda result: None, speed=math.inf)
-    elapsed = time.perf_counter() - start
-    assert summary.frames + summary.dropped == len(PHOTOS)
-    assert summary.fps >= summary.frames / elapsed
