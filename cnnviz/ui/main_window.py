@@ -247,6 +247,7 @@ class MainWindow(QMainWindow):
         self.session.subscribe("model", self._on_model_change)
         self.session.subscribe("diagram", self._on_diagram_change)
         self.worker.sigBusyChanged.connect(self._on_busy_change)
+        self._on_busy_change(self.worker.is_busy())  # torch is loading already
         self.models.sigBusy.connect(self.busy_text.setText)
         self.models.sigFailed.connect(self._on_load_failed)
         self.picker.sigModelChosen.connect(self.request_model)
