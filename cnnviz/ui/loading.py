@@ -9,14 +9,19 @@ the empty diagram area.
 from __future__ import annotations
 
 import importlib
+import threading
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from cnnviz.ui.jobs import JobKind
 from cnnviz.ui.workers import Job, JobContext, TorchWorker
 
 LOADING_TORCH = "Loading PyTorch…"
+# How long the import waits for the window's first paint: a window that is never shown (a
+# test's) loads torch after this.
+FIRST_PAINT_WAIT_S = 2.0
 # The modules the worker's jobs need: loaded together, so that no job and no lazy import on
 # the GUI thread pays for them later.
 TORCH_MODULES = ("torch", "torchvision", "cnnviz.trace", "cnnviz.inference", "cnnviz.gradcam",
@@ -29,15 +34,25 @@ def import_torch(context: JobContext) -> None:
         importlib.import_module(name)
 
 
-def load_torch(worker: TorchWorker) -> Job:
+def load_torch(worker: TorchWorker, painted: threading.Event) -> Job:
     """Submit the torch import, the worker's first job; its ``on_done`` says torch is ready.
-    ``import_torch`` is looked up when the job runs, so tests can hold it back."""
-    return worker.submit(JobKind.TORCH, lambda context: import_torch(context))
+
+    The import starts once the window has first painted (``painted`` is set), since it holds
+    the interpreter's lock for much of its time and would slow the window's start. The task
+    looks ``import_torch`` up when it runs, so tests can hold it back."""
+    def task(context: JobContext) -> None:
+        painted.wait(FIRST_PAINT_WAIT_S)
+        import_torch(context)
+
+    return worker.submit(JobKind.TORCH, task)
 
 
 class LoadingNote(QWidget):
     """What is loading ("Loading PyTorch…", "Tracing ResNet-50…") and a busy bar, centred
-    over ``covered`` (the diagram area) while nothing is drawn there."""
+    over ``covered`` (the diagram area) while nothing is drawn there. ``sigPainted`` fires
+    after its first paint: the window is on screen."""
+
+    sigPainted = Signal()
 
     def __init__(self, covered: QWidget) -> None:
         super().__init__(covered)
@@ -60,6 +75,10 @@ class LoadingNote(QWidget):
         self._fit()
         self.show()
         self.raise_()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        super().paintEvent(event)
+        self.sigPainted.emit()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if watched is self._covered and event.type() == QEvent.Type.Resize:

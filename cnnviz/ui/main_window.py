@@ -10,6 +10,7 @@ brings torch in, and what is asked for meanwhile is carried out once it has load
 """
 from __future__ import annotations
 
+import threading
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent,
@@ -65,13 +66,15 @@ class MainWindow(QMainWindow):
         self.session = Session()
         self.worker = TorchWorker(self)
         self.torch_ready = False  # until the worker's first job has imported torch
-        loading_torch = load_torch(self.worker)
+        painted = threading.Event()  # the worker imports torch once the window is on screen
+        loading_torch = load_torch(self.worker, painted)
         self._select_on_open = select
         self._search_when_drawn = ""  # a search made before any diagram was drawn
         self._build_widgets()
         self._build_menus()
         self._connect()
         self._restore_layout()
+        self.loading.sigPainted.connect(painted.set)
         loading_torch.on_done(lambda _none: self._on_torch_ready())
         loading_torch.on_failed(lambda error: self._on_load_failed(failure_message(error)))
         self.models.folding = fold
