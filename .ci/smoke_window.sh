@@ -15,7 +15,7 @@ export XDG_CONFIG_HOME="$(mktemp -d)"  # leave the user's settings alone
 unset QT_QPA_PLATFORM
 DISPLAY="$display" .venv/bin/cnnviz --model resnet18 &
 app_pid=$!
-for _ in $(seq 1 60); do  # the window appears once the model is built and drawn
+for _ in $(seq 1 60); do  # the window shows before torch loads; the model follows
     sleep 2
     kill -0 "$app_pid" 2>/dev/null || { echo "smoke: the app exited early" >&2; exit 1; }
     DISPLAY="$display" import -window root "$shot" 2>/dev/null || continue

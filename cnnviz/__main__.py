@@ -4,11 +4,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import torch  # noqa: F401  (torch before any Qt module: avoids DLL clashes on Windows)
-
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line (the summary of the default model when given no command)."""
+    """Run the command line (the window when given no command). Nothing here imports torch:
+    the help, ``models`` and the window come first (docs/ARCHITECTURE.md, "Start-up")."""
     from cnnviz import cli
 
     return cli.main(sys.argv[1:] if argv is None else argv)

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import networkx as nx
-import torch
 
 from cnnviz import graph as g
 from cnnviz.axes import assign_layouts
@@ -130,6 +129,8 @@ def activation_bytes(attrs: dict) -> int:
     out, dtype = attrs[g.OUT_SHAPE], attrs[g.DTYPE]
     if out is None or not dtype:
         return 0
+    import torch  # loaded already: graphs are analysed as they are traced
+
     return math.prod(out) * getattr(torch, dtype).itemsize
 
 

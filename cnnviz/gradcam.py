@@ -27,11 +27,10 @@ from cnnviz import formatting, inference, probes
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 from cnnviz.inference import Prepared
+from cnnviz.maps import OVERLAY_OPACITY  # noqa: F401 (API)
 from cnnviz.session import LoadedModel
 from cnnviz.tensor_layout import NCHW, UNKNOWN, AxisLayout
 
-# How opaque the map is where it is laid over the photo (the app's starting opacity).
-OVERLAY_OPACITY = 0.55
 _SUGGESTIONS = 5
 
 

@@ -39,12 +39,12 @@ from torch.autograd.graph import GradientEdge, get_gradient_edge
 
 from cnnviz import graph as g
 from cnnviz import probes, trace, zoo
+from cnnviz.classes import TOP_K, Prediction, class_label, top_predictions  # noqa: F401 (API)
 from cnnviz.probes import first_tensor, map_tensors_in
 from cnnviz.trace import tensors_in
 from cnnviz.errors import Cancelled, CnnvizError
 from cnnviz.session import LoadedModel
 
-TOP_K = 5
 DEFAULT_BUDGET_BYTES = 512 * 2**20
 # Integer views of float types: counting non-zero bit patterns is many times faster than
 # comparing floats with zero in torch's CPU kernels.
@@ -68,15 +68,6 @@ class Prepared:
 
     tensor: torch.Tensor
     shown: np.ndarray
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """One class of a prediction."""
-
-    index: int
-    label: str
-    prob: float
 
 
 @dataclass(frozen=True)
@@ -286,19 +277,6 @@ def predict(loaded: LoadedModel, prepared: Prepared) -> np.ndarray:
     loaded.model.eval()
     with torch.inference_mode():
         return probabilities_of(loaded.model(prepared.tensor))
-
-
-def top_predictions(probabilities: np.ndarray, categories: list[str] | None,
-                    k: int = TOP_K) -> list[Prediction]:
-    """The ``k`` most probable classes, most probable first."""
-    order = np.argsort(-probabilities, kind="stable")[:k]
-    return [Prediction(int(i), class_label(categories, int(i)), float(probabilities[i]))
-            for i in order]
-
-
-def class_label(categories: list[str] | None, index: int) -> str:
-    """The label of class ``index``, or ``class N`` where the model has none."""
-    return categories[index] if categories and index < len(categories) else f"class {index}"
 
 
 def capture(loaded: LoadedModel, prepared: Prepared, node_name: str) -> np.ndarray:

@@ -17,6 +17,9 @@ from PIL import Image
 from cnnviz import formatting
 from cnnviz.tensor_layout import AxisLayout, channels_first
 
+# How opaque a heat map is where it is laid over the photo (the app's starting opacity).
+OVERLAY_OPACITY = 0.55
+
 SORTS = ("index", "mean")
 MAPS, TOKENS, VECTOR, MATRIX = "maps", "tokens", "vector", "matrix"
 UNKNOWN_LAYOUT_NOTE = "layout unknown: shown as stored"

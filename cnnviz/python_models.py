@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from cnnviz.errors import CnnvizError, ModelFileError
+from cnnviz.input_shapes import checked_shape
 from cnnviz.limits import time_limit
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -262,14 +263,3 @@ def first_line(error: BaseException) -> str:
     if "TorchScript" in lines[0] and len(lines) > 1:
         return lines[-1]
     return f"{type(error).__name__}: {lines[0]}"
-
-
-def checked_shape(shape: tuple[Any, ...], what: str) -> tuple[int, ...]:
-    if len(shape) < 2:
-        raise CnnvizError(f"{what} needs at least two sizes (batch and features), "
-                          f"not {len(shape)}")
-    if not all(isinstance(size, int) and not isinstance(size, bool) and size > 0
-               for size in shape):
-        raise CnnvizError(f"{what} must have sizes of 1 or more, not "
-                          f"{', '.join(str(size) for size in shape)}")
-    return shape

@@ -1,7 +1,8 @@
 """App state, Qt-free: the loaded model, what the diagram shows of it, the selection and the
 search. ``Session`` is their only owner.
 
-The work that produces state (``load_model``, ``make_diagram``) runs on the torch worker; the
+The work that produces state (``load_model``, ``make_diagram``) runs on the torch worker, and
+this module imports torch only there, so that the window can show before torch has loaded; the
 ``Session`` holds the results on the GUI side and tells its listeners what changed, with the
 new value, the way napari's components notify their Qt views. A diagram made for a model that
 is no longer loaded is refused, so nothing drawn can belong to another model.
@@ -10,20 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
-import torch
-from torch import nn
 
-from cnnviz import analysis, diagram, folding, sources, zoo
+from cnnviz import analysis, diagram, folding, zoo
 from cnnviz import graph as g
 from cnnviz.diff import ModelDiff
 from cnnviz.errors import CnnvizError, out_of_memory_reported
 from cnnviz.layout import Layout
 from cnnviz.layout.geometry import TOP_TO_BOTTOM
 from cnnviz.references import ModelFile, ModelReference, resolve_model
-from cnnviz.trace import trace_model
+
+if TYPE_CHECKING:
+    from torch import nn
 
 # A fully expanded diagram up to this many operations; larger models open collapsed.
 EXPANDED_UP_TO = 300
@@ -120,6 +121,11 @@ def load_model(request: ModelRequest) -> LoadedModel:
     """Build a zoo model, or open a user's model file (running its code needs
     ``request.trust``: see ``cnnviz.sources``), and trace it on an input of
     ``request.input_shape`` (default: the model's own size; worker thread)."""
+    import torch
+
+    from cnnviz import sources
+    from cnnviz.trace import trace_model
+
     reference = request.reference
     if isinstance(reference, ModelFile):
         if request.weights != "random":

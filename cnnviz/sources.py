@@ -42,12 +42,12 @@ from cnnviz import graph as g
 from cnnviz import python_models
 from cnnviz.errors import CnnvizError, ModelFileError, TraceError, UntrustedCodeError
 from cnnviz.limits import time_limit
-from cnnviz.python_models import (checked_shape, declared_shape, describe_error, first_line,
-                                  importing_from)
+from cnnviz.input_shapes import (DEFAULT_INPUT_SHAPE, checked_shape,  # noqa: F401 (API)
+                                 parse_input_shape)
+from cnnviz.python_models import declared_shape, describe_error, first_line, importing_from
 from cnnviz.references import ModelFile
 from cnnviz.trace import trace_model
 
-DEFAULT_INPUT_SHAPE = (1, 3, 224, 224)
 DEFAULT_TIME_LIMIT_S = 30.0
 
 PYTHON, TORCHSCRIPT, EXPORTED, PICKLE = "python", "torchscript", "exported", "pickle"
@@ -98,15 +98,6 @@ def load_user_model(reference: ModelFile, *, trust: bool = False, arguments: str
     if kind == EXPORTED:
         return _load_exported(path, trust)
     return _load_pickle(path, trust, time_limit_s)
-
-
-def parse_input_shape(text: str) -> tuple[int, ...]:
-    """``"1,1,28,28"`` or ``"1x1x28x28"`` → ``(1, 1, 28, 28)``: at least two positive sizes."""
-    parts = [part.strip() for part in re.split(r"[,x×*]", text.strip().strip("()[]"))]
-    if not all(re.fullmatch(r"[+-]?\d+", part) for part in parts):
-        raise CnnvizError(f"cannot read the input shape {text!r}: write sizes separated by "
-                          "commas or x, such as 1,3,224,224")
-    return checked_shape(tuple(int(part) for part in parts), f"the input shape {text!r}")
 
 
 def trace_user_model(user: UserModel, input_shape: tuple[int, ...] | None = None, *,

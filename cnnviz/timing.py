@@ -35,13 +35,13 @@ from torch import nn
 
 from cnnviz import graph as g
 from cnnviz import trace
+from cnnviz.bench_settings import (DEFAULT_RUNS, DEFAULT_WARMUP,  # noqa: F401 (API)
+                                   PRECISION_NAMES, BenchSettings)
 from cnnviz.errors import Cancelled, CnnvizError, out_of_memory_reported
 from cnnviz.probes import observed_forward
 from cnnviz.session import LoadedModel
 
-PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-DEFAULT_RUNS = 20
-DEFAULT_WARMUP = 3
+PRECISIONS = dict(zip(PRECISION_NAMES, (torch.float32, torch.float16, torch.bfloat16)))
 INPUT_SEED = 0
 
 
@@ -126,43 +126,6 @@ def capabilities() -> Capabilities:
     problems = {device.name: {dtype: precision_problem(device.name, dtype) for dtype in PRECISIONS}
                 for device in found if device.available}
     return Capabilities(found, problems, torch.get_num_threads())
-
-
-@dataclass(frozen=True)
-class BenchSettings:
-    """How to run: device, precision, batch size, runs, memory format and CPU threads
-    (None: torch's current setting)."""
-
-    device: str = "cpu"
-    dtype: str = "fp32"
-    batch: int = 1
-    runs: int = DEFAULT_RUNS
-    warmup: int = DEFAULT_WARMUP
-    channels_last: bool = False
-    threads: int | None = None
-
-    def check(self) -> None:
-        """DeviceError for an absent device or precision, CnnvizError for bad numbers."""
-        for name, value, least in (("batch", self.batch, 1), ("runs", self.runs, 1),
-                                   ("warmup", self.warmup, 0)):
-            if value < least:
-                raise CnnvizError(f"--{name} must be {least} or more, not {value}")
-        if self.threads is not None and self.threads < 1:
-            raise CnnvizError(f"--threads must be 1 or more, not {self.threads}")
-        device = resolve_device(self.device)
-        problem = precision_problem(device.name, self.dtype)
-        if problem:
-            raise DeviceError(problem)
-
-    def describe(self) -> str:
-        """One line, e.g. "cpu · fp32 · batch 1 · 2 threads"."""
-        parts = [self.device, self.dtype, f"batch {self.batch}"]
-        if self.channels_last:
-            parts.append("channels-last")
-        if self.device == "cpu":
-            threads = self.threads or torch.get_num_threads()
-            parts.append(f"{threads} thread{'s' if threads > 1 else ''}")
-        return " · ".join(parts)
 
 
 @dataclass(frozen=True)

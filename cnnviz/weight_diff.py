@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import math
 
+from typing import TYPE_CHECKING
+
 import networkx as nx
-from torch import nn
 
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 def relative_changes(graph: nx.DiGraph, a: nn.Module, b: nn.Module) -> dict[str, float]:

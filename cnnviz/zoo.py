@@ -2,8 +2,10 @@
 
 Every classification builder in ``torchvision.models`` has a :class:`ModelSpec`: the ImageNet
 landmarks first (AlexNet, VGG, GoogLeNet, Inception-v3, ResNet, DenseNet), then the later
-families. Reference numbers and preprocessing are read from torchvision's default weights'
-metadata, which is available offline; the facts about papers are curated here.
+families. Reference numbers and preprocessing come from :mod:`cnnviz.zoo_numbers`, a copy of
+torchvision's default weights' metadata that a test keeps equal to it, so that listing and
+looking up models needs no torch; the facts about papers are curated here. Building models
+imports torch (the worker thread's work, or a command's).
 
 Weights come from one of three sources (:func:`build_model`):
 
@@ -20,13 +22,13 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
-import torchvision
-from torch import nn
-
-from cnnviz import checkpoints
 from cnnviz.errors import UnknownModelError, WeightsError
+from cnnviz.zoo_numbers import DEFAULT_WEIGHTS, NORMALISATIONS
+
+if TYPE_CHECKING:
+    from torch import nn
 
 DEFAULT_MODEL = "resnet18"
 
@@ -383,10 +385,8 @@ def _natural_key(name: str) -> tuple[object, ...]:
 
 
 def _make_spec(name: str, generation: _Generation) -> ModelSpec:
-    weights = torchvision.models.get_model_weights(name).DEFAULT
-    transforms = weights.transforms()
-    meta = weights.meta
-    metrics = meta["_metrics"]["ImageNet-1K"]
+    facts = DEFAULT_WEIGHTS[name]
+    mean, std = NORMALISATIONS[facts.normalisation]
     match = re.fullmatch(generation.pattern, name)
     assert match is not None
     return ModelSpec(
@@ -398,28 +398,28 @@ def _make_spec(name: str, generation: _Generation) -> ModelSpec:
         ilsvrc=generation.ilsvrc,
         distinction=generation.distinction,
         key_ideas=generation.key_ideas,
-        input_size=int(transforms.crop_size[0]),
+        input_size=facts.crop_size,
         preprocessing=Preprocessing(
-            resize_size=int(transforms.resize_size[0]),
-            crop_size=int(transforms.crop_size[0]),
-            mean=tuple(transforms.mean),
-            std=tuple(transforms.std),
-            interpolation=transforms.interpolation.value,
+            resize_size=facts.resize_size,
+            crop_size=facts.crop_size,
+            mean=mean,
+            std=std,
+            interpolation=facts.interpolation,
         ),
         reference=ReferenceNumbers(
-            num_params=meta["num_params"],
-            gflops=meta["_ops"],
-            acc1=metrics["acc@1"],
-            acc5=metrics["acc@5"],
+            num_params=facts.num_params,
+            gflops=facts.gflops,
+            acc1=facts.acc1,
+            acc5=facts.acc5,
         ),
-        pretrained_weights=str(weights),
+        pretrained_weights=facts.weights,
     )
 
 
 @functools.cache
 def _registry() -> dict[str, ModelSpec]:
     """All specs by builder name, in the zoo's order."""
-    remaining = set(torchvision.models.list_models(module=torchvision.models))
+    remaining = set(DEFAULT_WEIGHTS)
     specs: list[ModelSpec] = []
     for generation in (*_GENERATIONS, _UNCURATED):
         members = [
@@ -520,12 +520,17 @@ def categories(spec: ModelSpec) -> list[str]:
     none for a model without published weights (a user's model)."""
     if spec.pretrained_weights is None:
         return []
+    import torchvision
+
     weights = torchvision.models.get_model_weights(spec.name).DEFAULT
     return list(weights.meta["categories"])
 
 
 def pretrained_path(name: str) -> str:
     """Where torchvision looks for (and downloads) a model's default pretrained weights."""
+    import torch
+    import torchvision
+
     weights = torchvision.models.get_model_weights(get_spec(name).name).DEFAULT
     return os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(weights.url))
 
@@ -541,6 +546,11 @@ def build_model(
     (:func:`cnnviz.checkpoints.load_checkpoint`).
     Raises :class:`UnknownModelError` or :class:`WeightsError`.
     """
+    import torch
+    import torchvision
+
+    from cnnviz import checkpoints
+
     spec = get_spec(name)
     if weights == "pretrained":
         return _build_pretrained(spec, progress).eval()
@@ -565,6 +575,10 @@ def _random_build_options(spec: ModelSpec) -> dict[str, object]:
 
 
 def _build_pretrained(spec: ModelSpec, progress: bool) -> nn.Module:
+    import torchvision
+
+    from cnnviz import checkpoints
+
     weights = torchvision.models.get_model_weights(spec.name).DEFAULT
     path = pretrained_path(spec.name)
     was_cached = os.path.isfile(path)

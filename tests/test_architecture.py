@@ -4,10 +4,13 @@ measures; model references are resolved only where text enters."""
 from __future__ import annotations
 
 import ast
+import json
 import os
 import pathlib
 import subprocess
 import sys
+
+from cnnviz import zoo
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "cnnviz"
 LAYOUT = sorted((PACKAGE / "layout").glob("*.py"))
@@ -94,3 +97,79 @@ def test_frame_sources_and_the_player_load_neither_torch_nor_opencv_nor_qt() -> 
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# torch, and the core that runs on it: never on the window's start-up path (docs/ARCHITECTURE.md,
+# "Start-up").
+TORCH_SIDE = ("torch", "torchvision", "cnnviz.trace", "cnnviz.inference", "cnnviz.timing",
+              "cnnviz.sources", "cnnviz.gradcam", "cnnviz.kernels")
+
+
+def test_the_start_up_path_imports_no_torch() -> None:
+    code = ("import sys, cnnviz.__main__, cnnviz.cli, cnnviz.ui.app, cnnviz.ui.main_window\n"
+            f"print(sorted(m for m in {TORCH_SIDE!r} if m in sys.modules))")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+# A window opened with the worker's import of torch held back: what is imported, and from which
+# thread, before the window shows; then torch is let through and the first model is drawn.
+WINDOW_FIRST = """
+import importlib.abc, json, sys, threading
+TORCH_SIDE = {torch_side!r}
+main, release, from_gui = threading.main_thread(), threading.Event(), []
+
+class Gate(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name in TORCH_SIDE or name.split(".")[0] in TORCH_SIDE:
+            if threading.current_thread() is main:
+                from_gui.append(name)
+            elif name == "torch":
+                release.wait(120)
+        return None
+
+sys.meta_path.insert(0, Gate())
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QDockWidget, QTreeWidget
+import cnnviz.ui.app
+from cnnviz.ui.main_window import MainWindow
+
+qt = QApplication([])
+window = MainWindow(settings=QSettings({settings!r}, QSettings.Format.IniFormat), model="resnet18")
+window.show()
+qt.processEvents()
+shown = dict(visible=window.isVisible(), loaded=sorted(m for m in TORCH_SIDE if m in sys.modules),
+             from_gui=list(from_gui), note=window.loading.text.text(),
+             docks=sorted(d.windowTitle() for d in window.findChildren(QDockWidget)
+                          if d.isVisible()),
+             menus=[a.text() for a in window.menuBar().actions()],
+             listed=sum(tree.topLevelItem(i).childCount() for tree in
+                        window.picker.findChildren(QTreeWidget)
+                        for i in range(tree.topLevelItemCount())))
+release.set()
+window.sigDiagramShown.connect(lambda _name: qt.quit())
+window.sigLoadFailed.connect(lambda _message: qt.quit())
+QTimer.singleShot(120000, qt.quit)
+qt.exec()
+shown["drawn"] = window.session.diagram is not None
+window.close()
+print(json.dumps(shown))
+"""
+
+
+def test_the_window_shows_before_torch_is_imported(tmp_path) -> None:
+    code = WINDOW_FIRST.format(torch_side=TORCH_SIDE, settings=str(tmp_path / "settings.ini"))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout.strip().splitlines()[-1])
+    assert shown["visible"] and shown["loaded"] == [] and shown["from_gui"] == []
+    assert shown["note"] == "Loading PyTorch…"
+    assert {"Models", "Inspector", "Overview"} <= set(shown["docks"])
+    assert shown["menus"] == ["&File", "&View", "&Tools", "&Help"]
+    assert shown["listed"] == len(zoo.list_models())
+    assert shown["drawn"]

@@ -8,7 +8,8 @@ from dataclasses import replace
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
-from cnnviz import compare, timing
+from cnnviz import compare
+from cnnviz.bench_settings import BenchSettings
 from cnnviz.session import LoadedModel
 from cnnviz.ui.compare_view import CompareView
 from cnnviz.ui.jobs import JobKind
@@ -22,7 +23,7 @@ class CompareDialog(QDialog):
 
     sigModelActivated = Signal(str)  # a zoo name to open in the main window
 
-    def __init__(self, worker: TorchWorker, settings: Callable[[], timing.BenchSettings],
+    def __init__(self, worker: TorchWorker, settings: Callable[[], BenchSettings],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Compare models")
@@ -55,6 +56,8 @@ class CompareDialog(QDialog):
         self.view.set_device_description(self._describe(settings))
 
         def task(context: JobContext) -> list[compare.ModelRow]:
+            from cnnviz import timing
+
             def latency(loaded: LoadedModel) -> float:
                 return timing.benchmark(loaded, settings, per_layer=False,
                                         cancelled=context.cancelled).median_ms
@@ -68,7 +71,7 @@ class CompareDialog(QDialog):
         job.on_progress(self.view.set_progress)
 
     @staticmethod
-    def _describe(settings: timing.BenchSettings) -> str:
+    def _describe(settings: BenchSettings) -> str:
         return f"{settings.describe()} · median of {COMPARE_RUNS} runs"
 
     def _on_rows(self, rows: list[compare.ModelRow]) -> None:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QHBoxLayout, QL
                                QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QSlider,
                                QVBoxLayout, QWidget)
 
-from cnnviz.gradcam import OVERLAY_OPACITY
+from cnnviz.maps import OVERLAY_OPACITY
 
 TOP_PREDICTION = "top prediction"
 PICTURE_SIZE = 150  # pixels: the photo as the network sees it, with room below for top-5

@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from cnnviz import graph as g
-from cnnviz import kernels
 from cnnviz.session import Session
 from cnnviz.ui.inspector import Inspector
 from cnnviz.ui.jobs import JobKind, LayerWeights
@@ -41,7 +40,7 @@ class InspectorController(QObject):
         if attrs[g.OP] == "call_module" and attrs[g.CATEGORY] == g.Category.CONV:
             qualname = attrs[g.QUALNAME]
             job = self._worker.submit(JobKind.WEIGHTS, lambda context: LayerWeights(
-                loaded, name, kernels.layer_weights(loaded.model, qualname)))
+                loaded, name, _layer_weights(loaded.model, qualname)))
             job.on_done(self._show_weights)
             job.on_failed(lambda error: self.sigMessage.emit(failure_message(error)))
         else:
@@ -50,3 +49,10 @@ class InspectorController(QObject):
     def _show_weights(self, found: LayerWeights) -> None:
         if self._session.is_current(found.model) and found.node == self._session.selection:
             self.inspector.show_weights(found.weights)
+
+
+def _layer_weights(model, qualname: str) -> dict | None:
+    """``kernels.layer_weights`` (worker thread: the module imports torch)."""
+    from cnnviz import kernels
+
+    return kernels.layer_weights(model, qualname)

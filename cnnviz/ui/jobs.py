@@ -12,17 +12,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cnnviz import inference, timing
 from cnnviz.diff import ModelDiff
 from cnnviz.session import Diagram, LoadedModel, ModelRequest
 
-if TYPE_CHECKING:  # cnnviz.live is imported by the live job itself
+if TYPE_CHECKING:  # torch's modules: the window is built before torch has loaded
+    from cnnviz import inference, timing
     from cnnviz.live import FrameResult
 
 
 class JobKind(enum.Enum):
     """The kinds of job; within a kind the newest request wins."""
 
+    TORCH = "torch"  # import torch and torchvision, the first job of all
     MODEL = "model"  # build (or import) and trace a model, and lay it out
     DIAGRAM = "diagram"  # collapse and lay out the current model again
     WEIGHTS = "weights"  # a convolution's kernels and histogram, for the inspector

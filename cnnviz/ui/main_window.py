@@ -4,9 +4,13 @@ to the session and to each other.
 The session owns the state (model, diagram, selection, search); the controllers own the torch
 worker's jobs (opening models, photos, timing, the inspector's weights); the views follow the
 session. The window itself runs no job and keeps no copy of the state.
+
+The window shows before torch has loaded (:mod:`cnnviz.ui.loading`): nothing imported here
+brings torch in, and what is asked for meanwhile is carried out once it has loaded.
 """
 from __future__ import annotations
 
+import threading
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (QAction, QCloseEvent, QDragEnterEvent, QDropEvent,
@@ -30,13 +34,14 @@ from cnnviz.ui.file_actions import FileActions
 from cnnviz.ui.graph_view import GraphView
 from cnnviz.ui.inspector_controller import InspectorController
 from cnnviz.ui.live_controller import LiveController
+from cnnviz.ui.loading import LOADING_TORCH, LoadingNote, load_torch
 from cnnviz.ui.minimap import Minimap
 from cnnviz.ui.model_card import ModelCard
 from cnnviz.ui.model_controller import ModelController
 from cnnviz.ui.model_picker import ModelPicker
 from cnnviz.ui.photo import PhotoController
 from cnnviz.ui.timing_controller import TimingController
-from cnnviz.ui.workers import TorchWorker
+from cnnviz.ui.workers import TorchWorker, failure_message
 
 READABLE_SCALE = 0.5  # below this zoom the diagram's labels are hidden
 FRAME_MARGIN = 16  # pixels around what the first screen shows
@@ -61,11 +66,18 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("cnnviz", "cnnviz")
         self.session = Session()
         self.worker = TorchWorker(self)
+        self.torch_ready = False  # until the worker's first job has imported torch
+        painted = threading.Event()  # the worker imports torch once the window is on screen
+        loading_torch = load_torch(self.worker, painted)
         self._select_on_open = select
+        self._search_when_drawn = ""  # a search made before any diagram was drawn
         self._build_widgets()
         self._build_menus()
         self._connect()
         self._restore_layout()
+        self.loading.sigPainted.connect(painted.set)
+        loading_torch.on_done(lambda _none: self._on_torch_ready())
+        loading_torch.on_failed(lambda error: self._on_load_failed(failure_message(error)))
         self.models.folding = fold
         remembered = str(self.settings.value("orientation", TOP_TO_BOTTOM))
         self._show_orientation(orientation or (remembered if remembered in ORIENTATIONS
@@ -133,6 +145,8 @@ class MainWindow(QMainWindow):
         column.addLayout(toolbar)
         column.addWidget(self.view, 1)
         self.setCentralWidget(central)
+        self.loading = LoadingNote(self.view)
+        self.loading.show_text(LOADING_TORCH)
 
         self.picker = ModelPicker()
         self.card = ModelCard()
@@ -246,6 +260,7 @@ class MainWindow(QMainWindow):
         self.session.subscribe("model", self._on_model_change)
         self.session.subscribe("diagram", self._on_diagram_change)
         self.worker.sigBusyChanged.connect(self._on_busy_change)
+        self._on_busy_change(self.worker.is_busy())  # torch is loading already
         self.models.sigBusy.connect(self.busy_text.setText)
         self.models.sigFailed.connect(self._on_load_failed)
         self.picker.sigModelChosen.connect(self.request_model)
@@ -327,7 +342,13 @@ class MainWindow(QMainWindow):
         except CnnvizError:
             return zoo.DEFAULT_MODEL
 
+    def _on_torch_ready(self) -> None:
+        self.torch_ready = True
+        if self.session.diagram is None and self.models.opening:
+            self.loading.show_text(f"Tracing {self.models.opening}…")
+
     def _on_load_failed(self, message: str) -> None:
+        self.loading.hide()
         self._show_error(message)
         loaded = self.session.loaded
         if loaded is not None:  # the current model stays: show it as chosen again
@@ -356,6 +377,7 @@ class MainWindow(QMainWindow):
         self.summary.setToolTip(f"tracer: {totals[g.TRACER]}{note}")
 
     def _on_diagram_change(self, change: DiagramChange) -> None:
+        self.loading.hide()
         if not change.keep_view:
             self._show_first_screen(change.diagram)
         view = change.diagram.view
@@ -366,6 +388,10 @@ class MainWindow(QMainWindow):
             widget.blockSignals(False)
         if self._select_on_open:
             self._select_first_time()
+        if self._search_when_drawn:
+            self.search.setText(self._search_when_drawn)
+            self._search_when_drawn = ""
+            self._on_search()
         self.sigDiagramShown.emit(change.diagram.model.spec.name)
 
     def _select_first_time(self) -> None:
@@ -430,6 +456,10 @@ class MainWindow(QMainWindow):
     def _on_search(self) -> None:
         text = self.search.text().strip()
         if not text:
+            return
+        if self.session.diagram is None:  # still loading: the newest search waits for it
+            self._search_when_drawn = text
+            self.statusBar().showMessage(f"“{text}” is searched once the model is drawn", 4000)
             return
         if self.session.search.text == text:
             found = self.session.next_match()

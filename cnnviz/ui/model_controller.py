@@ -37,6 +37,7 @@ class ModelController(QObject):
         self._worker, self._session, self._ask_trust = worker, session, ask_trust
         self.orientation = TOP_TO_BOTTOM  # what new diagrams are laid out with
         self.folding: bool | None = None  # whether new diagrams fold (None: big models do)
+        self.opening = ""  # what the newest request opens, while it opens
         self._watcher = QFileSystemWatcher(self)
         self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
         self._watcher.fileChanged.connect(self._reload_timer.start)  # editors write in steps
@@ -48,7 +49,8 @@ class ModelController(QObject):
         and the selection."""
         self._worker.cancel(JobKind.DIAGRAM)
         self._worker.cancel(JobKind.WEIGHTS)
-        self.sigBusy.emit(f"{'Reloading' if reload else 'Opening'} {request.reference.label}…")
+        self.opening = request.reference.label
+        self.sigBusy.emit(f"{'Reloading' if reload else 'Opening'} {self.opening}…")
         drawn, previous = self._session.diagram, self._session.loaded
         view = drawn.view if reload and drawn is not None else None
 
@@ -107,7 +109,9 @@ class ModelController(QObject):
     def set_folding(self, fold: bool) -> None:
         """Fold the diagram's repeated blocks into stacks, or show them all."""
         drawn = self._session.diagram
-        if drawn is not None and drawn.view.fold != fold:
+        if drawn is None:  # nothing drawn yet: the first diagram folds as asked
+            self.folding = fold
+        elif drawn.view.fold != fold:
             self.request_view(drawn.view.with_folding(fold), keep_view=True)
 
     def expand_all(self) -> None:
@@ -121,6 +125,7 @@ class ModelController(QObject):
         return self._watcher.files()
 
     def _on_opened(self, opened: ModelOpened) -> None:
+        self.opening = ""
         selection = self._session.selection if opened.reload else ""
         self._session.set_model(opened.model)
         if opened.changes is not None:
@@ -131,6 +136,7 @@ class ModelController(QObject):
         self._watch(opened.request)
 
     def _on_open_failed(self, error: BaseException, request: ModelRequest, reload: bool) -> None:
+        self.opening = ""
         if isinstance(error, UntrustedCodeError):
             if self._ask_trust(str(error)):
                 self.open(replace(request, trust=True), reload)

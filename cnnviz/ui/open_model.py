@@ -7,7 +7,7 @@ import os
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget)
 
-from cnnviz import python_models, sources
+from cnnviz import input_shapes
 from cnnviz.errors import CnnvizError, UnknownModelError
 from cnnviz.references import ModelFile, resolve_model
 from cnnviz.session import ModelRequest
@@ -29,7 +29,7 @@ class OpenModelDialog(QDialog):
                                                      "returning a module")
         self.arguments = QLineEdit(placeholderText='e.g. num_classes=10 or {"width": 0.5}')
         self.input_shape = QLineEdit(
-            placeholderText=f"the model's own, else {','.join(map(str, sources.DEFAULT_INPUT_SHAPE))}")
+            placeholderText=f"the model's own, else {','.join(map(str, input_shapes.DEFAULT_INPUT_SHAPE))}")
         self.error = QLabel(wordWrap=True, styleSheet="color: #b00020", visible=False)
         note = QLabel(TRUST_NOTE, wordWrap=True, styleSheet="color: palette(placeholder-text)")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open
@@ -67,7 +67,7 @@ class OpenModelDialog(QDialog):
             raise CnnvizError(f"{os.path.basename(path)} is not a model file "
                               f"(.py, .pt, .pth, .pt2, .ts or .jit)")
         shape_text = self.input_shape.text().strip()
-        shape = sources.parse_input_shape(shape_text) if shape_text else None
+        shape = input_shapes.parse_input_shape(shape_text) if shape_text else None
         return ModelRequest(reference, input_shape=shape, arguments=self.arguments.text().strip())
 
     def _browse(self) -> None:
@@ -82,6 +82,8 @@ class OpenModelDialog(QDialog):
         self.arguments.setEnabled(python)
         self.name.clear()
         if python and os.path.isfile(path):
+            from cnnviz import python_models  # torch's: imported once a file is chosen
+
             self.name.addItems(python_models.candidate_names(path))
         self.error.hide()
 

@@ -13,7 +13,11 @@ from PySide6.QtCore import QBuffer, QIODevice, QObject, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from cnnviz import formatting, gradcam, images, inference, maps, zoo
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cnnviz import formatting, images, maps, zoo
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 from cnnviz.session import LoadedModel, Session
@@ -22,6 +26,9 @@ from cnnviz.ui.input_panel import InputPanel
 from cnnviz.ui.jobs import GradCam, JobKind, LayerMaps, Photo, PhotoRun, PhotoStatistics
 from cnnviz.ui.predictions import PredictionsView
 from cnnviz.ui.workers import Job, JobContext, TorchWorker, failure_message
+
+if TYPE_CHECKING:  # torch's: imported where the photo runs, once torch has loaded
+    from cnnviz import inference
 
 DEFAULT_SAMPLE = "chelsea.png"  # a tabby cat: a class every ImageNet model knows
 IMAGE_FILES = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
@@ -69,12 +76,13 @@ class PhotoController(QObject):
     # ---------------------------------------------------------------- opening photos
 
     def open(self, source: str | bytes, label: str | None = None, note: str = "") -> None:
-        """Load, prepare and run a photo on the worker; the current one stays until then."""
+        """Load, prepare and run a photo on the worker; the current one stays until then.
+        Before any model has opened, the photo waits for the first."""
+        label = label or (os.path.basename(source) if isinstance(source, str) else "image")
+        self._source = source, label  # the latest request, for the next model too
         loaded = self._session.loaded
         if loaded is None:
             return
-        label = label or (os.path.basename(source) if isinstance(source, str) else "image")
-        self._source = source, label  # the latest request, for the next model too
         if loaded.spec.preprocessing is None:
             self.sigMessage.emit(f"{loaded.spec.display_name} does not take photos: "
                                  f"{label} is kept for the next model that does")
@@ -83,6 +91,8 @@ class PhotoController(QObject):
             self._worker.cancel(kind)
 
         def task(context: JobContext) -> PhotoRun:
+            from cnnviz import inference
+
             image = images.load_image(source)
             context.check()
             prepared = inference.prepare(image, loaded.spec.preprocessing)
@@ -182,7 +192,7 @@ class PhotoController(QObject):
             self._show_maps(LayerMaps(photo, node, kept))
         else:
             job = self._worker.submit(JobKind.CAPTURE, lambda context: LayerMaps(
-                photo, node, inference.capture(photo.model, photo.prepared, node)[0]))
+                photo, node, _capture(photo, node)))
             job.on_done(self._show_maps).on_failed(self._report)
         self._request_cam(node)
 
@@ -192,6 +202,8 @@ class PhotoController(QObject):
         graph = found.model.graph
         labels = None
         if graph.nodes[found.node][g.CATEGORY] == g.Category.CONCAT:
+            from cnnviz import inference  # loaded: a photo has run
+
             labels = maps.branch_labels(inference.concat_sources(graph, found.node))
         self.feature_maps.show_maps(found.node, found.maps, found.photo.prepared.shown, labels,
                                     layout=graph.nodes[found.node][g.LAYOUT])
@@ -203,6 +215,8 @@ class PhotoController(QObject):
             self._cam = None
             self._show_cam()
             return
+        from cnnviz import gradcam  # loaded: a photo has run
+
         photo, text = self.photo, self.input_panel.class_text()
         categories = zoo.categories(photo.model.spec)
         try:
@@ -255,7 +269,7 @@ class PhotoController(QObject):
                 and self._worker.is_current(self._stats_job[1]):
             return  # already on its way
         job = self._worker.submit(JobKind.STATISTICS, lambda context: PhotoStatistics(
-            photo, inference.statistics(photo.model, photo.prepared, context.cancelled)))
+            photo, _statistics(photo, context)))
         job.on_done(self._on_statistics).on_failed(self._report)
         self._stats_job = photo, job
 
@@ -263,3 +277,17 @@ class PhotoController(QObject):
         if found.photo is self.photo:
             self.stats = found.statistics
             self.sigActivationsChanged.emit()
+
+
+def _capture(photo: Photo, node: str) -> np.ndarray:
+    """One node's maps for the photo that the run did not keep (worker thread)."""
+    from cnnviz import inference
+
+    return inference.capture(photo.model, photo.prepared, node)[0]
+
+
+def _statistics(photo: Photo, context: JobContext) -> dict[str, inference.NodeStats]:
+    """Every node's activation statistics for the photo (worker thread)."""
+    from cnnviz import inference
+
+    return inference.statistics(photo.model, photo.prepared, context.cancelled)

@@ -11,13 +11,18 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from cnnviz import formatting, timing
+from typing import TYPE_CHECKING
+
+from cnnviz import formatting
 from cnnviz import graph as g
 from cnnviz.session import LoadedModel, Session
 from cnnviz.ui.inspector import Inspector
 from cnnviz.ui.jobs import JobKind, Measurement
 from cnnviz.ui.timing_panel import TimingPanel
 from cnnviz.ui.workers import JobContext, TorchWorker, failure_message
+
+if TYPE_CHECKING:
+    from cnnviz import timing
 
 BARS = 15  # the slowest layers charted
 NOT_MEASURED = "Not measured yet: press Measure (Ctrl+T)."
@@ -45,7 +50,7 @@ class TimingController(QObject):
         session.subscribe("model", self._on_model_change)
         session.subscribe("diagram", lambda _change: self._show_bars())
         session.subscribe("selection", self.panel.bars.select)
-        job = worker.submit(JobKind.CAPABILITIES, lambda context: timing.capabilities())
+        job = worker.submit(JobKind.CAPABILITIES, _capabilities)
         job.on_done(lambda found: self.panel.set_devices(found.devices, found.problems,
                                                          found.threads))
         job.on_failed(self._on_failed)
@@ -58,6 +63,8 @@ class TimingController(QObject):
         settings = self.panel.settings()
 
         def task(context: JobContext) -> Measurement:
+            from cnnviz import timing
+
             return Measurement(loaded, timing.benchmark(
                 loaded, settings, progress=context.progress, cancelled=context.cancelled))
 
@@ -82,6 +89,8 @@ class TimingController(QObject):
         drawn = self._session.diagram
         if self.result is None or drawn is None:
             return None
+        from cnnviz import timing  # loaded: there is a result
+
         return timing.drawn_times(self.result.layers_ms, drawn.graph)
 
     # ---------------------------------------------------------------- results
@@ -162,3 +171,10 @@ class TimingController(QObject):
         """Running continuously: the next measurement, unless the box was cleared meanwhile."""
         if self.panel.continuous.isChecked() and self.panel.measure_button.isEnabled():
             self.measure()
+
+
+def _capabilities(context: JobContext) -> timing.Capabilities:
+    """The devices and precisions that work here (worker thread)."""
+    from cnnviz import timing
+
+    return timing.capabilities()

@@ -6,6 +6,8 @@ It only shows what it is given and says what the user asked for through signals;
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
@@ -14,7 +16,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QHBoxL
                                QProgressBar, QPushButton, QScrollArea, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from cnnviz import timing
+from cnnviz import bench_settings
+
+if TYPE_CHECKING:
+    from cnnviz.timing import Device
 
 BAR_COLOR = QColor("#f28e2b")
 BAR_PIXELS = 18  # height a bar's row gets, so that the layer names never overlap
@@ -162,9 +167,9 @@ class TimingPanel(QWidget):
         self.batch = QSpinBox(minimum=1, maximum=MAX_BATCH, value=1,
                               toolTip="Images per forward pass")
         self.threads = QSpinBox(minimum=1, maximum=256, toolTip="CPU threads torch uses")
-        self.runs = QSpinBox(minimum=1, maximum=MAX_RUNS, value=timing.DEFAULT_RUNS,
+        self.runs = QSpinBox(minimum=1, maximum=MAX_RUNS, value=bench_settings.DEFAULT_RUNS,
                              toolTip="Timed runs of each kind, after "
-                                     f"{timing.DEFAULT_WARMUP} warm-up runs")
+                                     f"{bench_settings.DEFAULT_WARMUP} warm-up runs")
         self.channels_last = QCheckBox("Channels-last", toolTip="NHWC memory format for the "
                                                                 "model and the input")
         self.measure_button = QPushButton("Measure", toolTip="Time the model (Ctrl+T)")
@@ -219,7 +224,7 @@ class TimingPanel(QWidget):
         self.cancel_button.clicked.connect(self.sigCancel)
         self.compare_button.clicked.connect(self.sigCompare)
 
-    def set_devices(self, devices: list[timing.Device], problems: dict[str, dict[str, str]],
+    def set_devices(self, devices: list[Device], problems: dict[str, dict[str, str]],
                     threads: int) -> None:
         """The devices to offer (absent ones disabled, with the reason as tooltip), each
         device's precision problems ("" when supported) and the default thread count."""
@@ -236,10 +241,10 @@ class TimingPanel(QWidget):
         self.threads.setValue(threads)
         self._on_device_change()
 
-    def settings(self) -> timing.BenchSettings:
+    def settings(self) -> bench_settings.BenchSettings:
         """The settings as chosen."""
         device = self.device.currentData() or "cpu"
-        return timing.BenchSettings(
+        return bench_settings.BenchSettings(
             device=device, dtype=self.dtype.currentData() or "fp32", batch=self.batch.value(),
             runs=self.runs.value(), channels_last=self.channels_last.isChecked(),
             threads=self.threads.value() if device == "cpu" else None)
