@@ -213,6 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # `cnnviz models | head`: the reader has what it wanted
         sys.stderr.close()
+    except KeyboardInterrupt:
+        print("cnnviz: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -74,8 +74,8 @@ def play(source: video.FrameSource, run: Callable[[int, np.ndarray], FrameResult
          report: Callable[[FrameResult], None], limit: int | None = None,
          speed: float = 1.0) -> Summary:
     """Play ``source`` (its first ``limit`` frames) at ``speed`` into a latest-frame slot,
-    running the newest frame whenever ``run`` is free; CnnvizError when the source fails.
-    The source is closed at the end."""
+    running the newest frame whenever ``run`` is free, until the end or Ctrl-C; CnnvizError
+    when the source fails. The source is closed at the end."""
     slot, failures, read = LatestFrame(), [], 0
 
     def offer(index: int, frame: np.ndarray) -> None:
@@ -99,6 +99,8 @@ def play(source: video.FrameSource, run: Callable[[int, np.ndarray], FrameResult
         while (item := slot.take()) is not None:
             report(run(*item))
             ran += 1
+    except KeyboardInterrupt:  # Ctrl-C ends a camera or a long video: the summary follows
+        pass
     finally:
         player.stop()
     elapsed = time.perf_counter() - start

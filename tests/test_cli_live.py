@@ -4,6 +4,7 @@ and counted; bad input is one line."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -118,6 +119,17 @@ def test_a_slower_runner_is_given_the_newest_frame_only(clip) -> None:
     assert summary.frames + summary.dropped == len(PHOTOS)
     assert ran[0] == 0 and ran[-1] == len(PHOTOS) - 1 and ran == sorted(ran)
     assert 0 < summary.fps <= 4.0  # frames over the time they took: at most 1 / 0.25 s
+
+
+def test_ctrl_c_ends_the_run_with_its_summary_and_no_thread_left(clip) -> None:
+    def interrupted(index: int, frame: np.ndarray) -> int:
+        if index == 2:
+            raise KeyboardInterrupt
+        return index
+
+    summary = live_command.play(video.open_source(str(clip)), interrupted, lambda result: None)
+    assert summary.frames == 2
+    assert not [t for t in threading.enumerate() if t.name.startswith("capture ")]
 
 
 def test_output_writes_each_frames_maps_as_activations_maps_does(capsys, checkpoint, clip,

@@ -81,7 +81,9 @@ def test_frames_come_at_the_source_rate_times_the_speed(started) -> None:
     assert ended.wait(WAIT_S)
     times = [moment for _, _, moment in recorder.frames]
     assert recorder.indices == list(range(6))
-    assert min(np.diff(times)) >= 1 / 40 - 1e-3  # never faster than 40 fps
+    # Never ahead of 40 fps: frame i comes no sooner than i/40 s after the first (a late frame
+    # makes the next gap shorter, so single gaps are not held to it).
+    assert all(moment - times[0] >= i / 40 - 1e-3 for i, moment in enumerate(times))
     assert not player.playing and player.index == 5
 
 
