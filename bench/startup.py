@@ -75,15 +75,19 @@ def _wait_for(found: Callable[[], bool], process: subprocess.Popen, start: float
 def time_window(env: dict[str, str]) -> tuple[float, float]:
     """Seconds until the window shows, and until ResNet-50 is drawn in it."""
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "cnnviz", "--model", "resnet50"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        shown = _wait_for(lambda: bool(_window_titles(env)), process, start)
-        drawn = _wait_for(lambda: any("ResNet-50" in t for t in _window_titles(env)), process,
-                          start)
-    finally:
-        process.terminate()
-        process.wait()
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen([sys.executable, "-m", "cnnviz", "--model", "resnet50"],
+                                   env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        try:
+            shown = _wait_for(lambda: bool(_window_titles(env)), process, start)
+            drawn = _wait_for(lambda: any("ResNet-50" in t for t in _window_titles(env)),
+                              process, start)
+        except RuntimeError as error:
+            errors.seek(0)
+            raise RuntimeError(f"{error}; it said: {errors.read()[-2000:]}") from None
+        finally:
+            process.terminate()
+            process.wait()
     return shown, drawn
 
 

@@ -10,6 +10,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 from cnnviz import zoo
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "cnnviz"
@@ -173,3 +175,26 @@ def test_the_window_shows_before_torch_is_imported(tmp_path) -> None:
     assert shown["menus"] == ["&File", "&View", "&Tools", "&Help"]
     assert shown["listed"] == len(zoo.list_models())
     assert shown["drawn"]
+
+
+# Whether importing a module after PySide6 reads the module's source (PySide6's feature scan).
+SOURCE_READS = """
+import inspect, sys
+import PySide6.QtWidgets
+from cnnviz.ui import app
+if sys.argv[1] == "skip":
+    app.skip_pyside_feature_scan()
+reads = []
+original = inspect.getsource
+inspect.getsource = lambda obj: reads.append(obj.__name__) or original(obj)
+import colorsys
+print(reads.count("colorsys"))
+"""
+
+
+@pytest.mark.parametrize("mode, reads", [("skip", "0"), ("scan", "1")])
+def test_the_app_spares_later_imports_pysides_source_scan(mode: str, reads: str) -> None:
+    done = subprocess.run([sys.executable, "-c", SOURCE_READS, mode], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == reads
