@@ -73,6 +73,8 @@ class Minimap(QGraphicsView):
             overview.draw(painter, rect)
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        if self._view.overview() is None:  # nothing drawn yet (torch loading): no indicator
+            return
         painter.save()
         painter.resetTransform()
         painter.setPen(QPen(SELECTION_COLOR, 1.5))

@@ -392,6 +392,21 @@ def test_keys_zoom_within_limits(view):
     assert visible.contains(view.sceneRect().adjusted(1, 1, -1, -1))
 
 
+def test_minimap_shows_no_viewport_box_before_a_diagram_is_drawn(qtbot) -> None:
+    empty = GraphView(Session())
+    qtbot.addWidget(empty)
+    empty.resize(400, 300)
+    empty.show()
+    minimap = Minimap(empty)
+    qtbot.addWidget(minimap)
+    minimap.resize(120, 240)
+    minimap.show()
+    image = minimap.viewport().grab().toImage()
+    colours = {QColor(image.pixel(x, y)).name() for x in range(image.width())
+               for y in range(image.height())}
+    assert colours == {BACKGROUND.name()}
+
+
 def test_minimap_click_pans_the_view_and_legend_lists_categories(view, qtbot, full):
     minimap = Minimap(view)
     qtbot.addWidget(minimap)
