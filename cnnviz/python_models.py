@@ -1,5 +1,6 @@
-"""Models written in Python: the names a file offers, read without running it, and the
-model a file's class or factory builds, imported without writing into the user's folder.
+"""Models written in Python: the model a file's class or factory builds, imported without
+writing into the user's folder (the names a file offers are read, without torch, by
+:func:`cnnviz.references.candidate_names`).
 
 Building runs the file's code, under a time limit (:mod:`cnnviz.limits`); errors name the line
 of the user's file that raised them (:func:`describe_error`).
@@ -28,26 +29,6 @@ from cnnviz.limits import time_limit
 
 _PACKAGE = Path(__file__).resolve().parent
 _MODULE_NAMES = itertools.count()
-
-
-def candidate_names(path: str) -> list[str]:
-    """The names a Python file may offer as ``FILE.py:NAME``, read without running it: its
-    top-level classes that derive from a ``…Module`` (or from such a class), then its public
-    functions. Empty for a file that cannot be read or parsed."""
-    try:
-        tree = ast.parse(Path(path).read_bytes())
-    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
-    classes: list[str] = []
-    functions: list[str] = []
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef):
-            bases = [ast.unparse(base).rpartition(".")[2] for base in node.bases]
-            if any(base.endswith("Module") or base in classes for base in bases):
-                classes.append(node.name)
-        elif isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
-            functions.append(node.name)
-    return classes + functions
 
 
 def build(path: Path, attribute: str, arguments: str, time_limit_s: float

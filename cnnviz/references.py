@@ -5,6 +5,7 @@ those calls :func:`resolve_model` once, and everything downstream takes the reso
 """
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,3 +106,23 @@ def resolve_model(text: str) -> ModelReference:
 
 def _absolute(path: str) -> str:
     return str(Path(path).expanduser().absolute())
+
+
+def candidate_names(path: str) -> list[str]:
+    """The names a Python file may offer as ``FILE.py:NAME``, read without running it: its
+    top-level classes that derive from a ``…Module`` (or from such a class), then its public
+    functions. Empty for a file that cannot be read or parsed."""
+    try:
+        tree = ast.parse(Path(path).read_bytes())
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    classes: list[str] = []
+    functions: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            bases = [ast.unparse(base).rpartition(".")[2] for base in node.bases]
+            if any(base.endswith("Module") or base in classes for base in bases):
+                classes.append(node.name)
+        elif isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+            functions.append(node.name)
+    return classes + functions

@@ -198,3 +198,26 @@ def test_the_app_spares_later_imports_pysides_source_scan(mode: str, reads: str)
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == reads
+
+
+# The Open-model dialog lists a Python file's models without torch: it works while torch loads.
+DIALOG_NAMES = """
+import sys
+from PySide6.QtWidgets import QApplication
+from cnnviz.ui.open_model import OpenModelDialog
+app = QApplication([])
+dialog = OpenModelDialog()
+dialog.path.setText(sys.argv[1])
+print([dialog.name.itemText(i) for i in range(dialog.name.count())], "torch" in sys.modules)
+"""
+
+
+def test_the_open_model_dialog_lists_a_files_models_without_torch(tmp_path) -> None:
+    path = tmp_path / "net.py"
+    path.write_text("import torch\nclass Net(torch.nn.Module):\n    pass\n"
+                    "def make_net():\n    return Net()\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-c", DIALOG_NAMES, str(path)], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "['Net', 'make_net'] False"

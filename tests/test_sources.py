@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from cnnviz import graph as g
-from cnnviz import python_models, sources
+from cnnviz import python_models, references, sources
 from cnnviz.errors import CnnvizError, ModelFileError, TraceError, UntrustedCodeError
 from cnnviz.limits import TimeLimitError
 from cnnviz.references import resolve_model
@@ -222,10 +222,10 @@ def test_candidate_names_are_read_without_running_the_file(models, tmp_path) -> 
     marker = tmp_path / "ran"
     source = MODELS + f"\nimport pathlib\npathlib.Path({str(marker)!r}).touch()\n"
     path = write(tmp_path, "candidates.py", source)
-    assert python_models.candidate_names(str(path)) == ["MnistNet", "VolumeNet", "SignalNet",
+    assert references.candidate_names(str(path)) == ["MnistNet", "VolumeNet", "SignalNet",
                                                   "make_mnist"]
     assert not marker.exists()
-    assert python_models.candidate_names(str(tmp_path / "missing.py")) == []
+    assert references.candidate_names(str(tmp_path / "missing.py")) == []
 
 
 @pytest.mark.parametrize("reference,declared", [

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 
 from cnnviz import input_shapes
 from cnnviz.errors import CnnvizError, UnknownModelError
-from cnnviz.references import ModelFile, resolve_model
+from cnnviz.references import ModelFile, candidate_names, resolve_model
 from cnnviz.session import ModelRequest
 
 MODEL_FILES = "Models (*.py *.pt *.pth *.pt2 *.ts *.jit);;All files (*)"
@@ -82,9 +82,7 @@ class OpenModelDialog(QDialog):
         self.arguments.setEnabled(python)
         self.name.clear()
         if python and os.path.isfile(path):
-            from cnnviz import python_models  # torch's: imported once a file is chosen
-
-            self.name.addItems(python_models.candidate_names(path))
+            self.name.addItems(candidate_names(path))
         self.error.hide()
 
     def _accept(self) -> None:
