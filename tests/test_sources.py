@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from cnnviz import graph as g
-from cnnviz import python_models, references, sources
+from cnnviz import references, sources
 from cnnviz.errors import CnnvizError, ModelFileError, TraceError, UntrustedCodeError
 from cnnviz.limits import TimeLimitError
 from cnnviz.references import resolve_model
