@@ -16,9 +16,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout,
-                               QLabel, QPushButton, QSizePolicy, QStyle, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
+                               QPushButton, QSizePolicy, QSpinBox, QStyle, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from cnnviz import maps
 from cnnviz.ui.input_panel import fitted_pixmap
@@ -52,6 +52,7 @@ class LivePanel(QWidget):
         self._levels: tuple[float, float] | None = None  # the levels drawn last
         self._tiles: list[pg.ImageItem] = []
         self._tile_shape: tuple[int, ...] = ()
+        self._maps: tuple[str, maps.MapStack] | None = None  # the layer's maps drawn last
         self._shown_before = False
         self._build()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -114,6 +115,13 @@ class LivePanel(QWidget):
         self.predictions.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
         self.maps_caption = QLabel(wordWrap=True)
+        self.first_map = QSpinBox(minimum=1, maximum=1, singleStep=LIVE_TILES)
+        self.first_map.setToolTip(f"The first of the {LIVE_TILES} maps drawn live (step "
+                                  f"{LIVE_TILES}: page through the layer's maps)")
+        caption_row = QHBoxLayout()
+        caption_row.addWidget(self.maps_caption, 1)
+        caption_row.addWidget(QLabel("From map:"))
+        caption_row.addWidget(self.first_map)
         self.grid = pg.GraphicsLayoutWidget()
         self.grid.setBackground(self.palette().color(self.backgroundRole()))
         self.grid.ci.setContentsMargins(0, 0, 0, 0)
@@ -134,7 +142,7 @@ class LivePanel(QWidget):
         column.addLayout(controls)
         column.addLayout(top_row)
         column.addWidget(self.predictions)
-        column.addWidget(self.maps_caption)
+        column.addLayout(caption_row)
         column.addLayout(levels_row)
         column.addWidget(self.grid, 1)
 
@@ -148,6 +156,7 @@ class LivePanel(QWidget):
             lambda _index: self.sigSpeedChanged.emit(self.speed.currentData()))
         self.gradcam.toggled.connect(self.sigGradCamChanged)
         self.levels.currentIndexChanged.connect(lambda _index: self.reset_levels())
+        self.first_map.valueChanged.connect(lambda _value: self._redraw_maps())
         within = Qt.ShortcutContext.WidgetWithChildrenShortcut
         QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.play.click, context=within)
         QShortcut(QKeySequence(Qt.Key.Key_Right), self, self.step.click, context=within)
@@ -210,8 +219,15 @@ class LivePanel(QWidget):
         self.status.setText(f"{rate} fps · {ms:.0f} ms per frame · {dropped} dropped")
 
     def show_maps(self, node: str, stack: maps.MapStack) -> None:
-        """The layer's first ``LIVE_TILES`` maps, coloured over the chosen range."""
-        shown = stack.maps[:LIVE_TILES]
+        """``LIVE_TILES`` of the layer's maps from the one chosen in "From map", coloured over
+        the chosen range (of all the layer's maps, so paging keeps the colours)."""
+        self._maps = node, stack
+        total = len(stack.maps)
+        self.first_map.blockSignals(True)
+        self.first_map.setMaximum(total)
+        self.first_map.blockSignals(False)
+        start = self.first_map.value() - 1
+        shown = stack.maps[start:start + LIVE_TILES]
         self.grid.show()  # before the tiles are framed: a hidden view has no size
         if shown.shape != self._tile_shape:
             self._make_tiles(shown.shape)
@@ -219,14 +235,24 @@ class LivePanel(QWidget):
         self._levels = self._next_levels(stack.maps)
         for tile, values in zip(self._tiles, shown):
             tile.setImage(values, levels=self._levels, autoLevels=False)
-        total = len(stack.maps)
-        parts = [f"<b>{node}</b>", f"{len(shown)} of {total} maps" if total > len(shown)
-                 else f"{total} maps", stack.description]
-        self.maps_caption.setText(" · ".join(part for part in parts if part))
+        if len(shown) == total:
+            which = f"{total} maps"
+        elif len(shown) == 1:
+            which = f"map {start + 1} of {total}"
+        else:
+            which = f"maps {start + 1}–{start + len(shown)} of {total}"
+        self.maps_caption.setText(" · ".join(part for part in (f"<b>{node}</b>", which,
+                                                                stack.description) if part))
+
+    def _redraw_maps(self) -> None:
+        """The last frame's maps again, from the newly chosen map (a paused video too)."""
+        if self._maps is not None:
+            self.show_maps(*self._maps)
 
     def clear_maps(self, message: str) -> None:
         """No maps, only ``message``."""
         self.maps_caption.setText(message)
+        self._maps = None
         self._make_tiles(())
         self.grid.hide()
         self.reset_levels()

@@ -311,3 +311,29 @@ def test_the_event_loop_stays_responsive_while_a_video_plays(qtbot, window, tmp_
     assert window.live.shown - shown >= 5  # the video did play meanwhile
     lateness_ms = (np.diff(ticks) - 0.010) * 1000
     assert lateness_ms.max() <= 50, f"the event loop was {lateness_ms.max():.0f} ms late"
+
+
+def test_from_map_pages_through_the_layers_maps_even_while_paused(qtbot, window, clip):
+    window.session.select("layer1_0_conv2")  # 64 maps
+    seen = record_frames(window.live)
+    window.live.open(clip)
+    wait_for_frame_photo(qtbot, window)
+    loaded = window.session.loaded
+    hooked = {}
+    loaded.model.eval().layer1[0].conv2.register_forward_hook(
+        lambda m, i, o: hooked.update(out=o.detach()))
+    last = decoded(clip)[seen[-1][0].result.index]
+    prepared = inference.prepare(Image.fromarray(last), loaded.spec.preprocessing)
+    with torch.no_grad():
+        loaded.model(prepared.tensor)
+    panel = window.live.panel
+    levels = panel.shown_levels()
+    panel.first_map.setValue(49)  # paused at the end: the last frame's maps are drawn again
+    tiles = [tile.image for tile in panel.tiles()]
+    assert len(tiles) == 16
+    for offset, image in enumerate(tiles):
+        assert np.allclose(image, hooked["out"][0, 48 + offset].numpy(), atol=1e-4)
+    assert "maps 49–64 of 64" in panel.maps_caption.text()
+    assert np.allclose(panel.shown_levels(), levels)  # the range is the whole layer's
+    panel.first_map.setValue(panel.first_map.maximum())
+    assert len(panel.tiles()) == 1 and "map 64 of 64" in panel.maps_caption.text()
