@@ -113,8 +113,7 @@ def main() -> None:
     parser.add_argument("--launches", type=int, default=3, help="launches of each (default 3)")
     args = parser.parse_args()
     server = _start_display()
-    times: dict[str, list[float]] = {"import torch": [], "--help": [], "models": [], "window": [],
-                                     "ResNet-50 drawn": []}
+    times: dict[str, list[float]] = {what: [] for what in ("import torch", *TARGETS)}
     try:
         with tempfile.TemporaryDirectory() as home:
             env = _environment(home)

@@ -46,8 +46,10 @@ class BenchSettings:
         if self.channels_last:
             parts.append("channels-last")
         if self.device == "cpu":
-            import torch
+            threads = self.threads
+            if threads is None:  # torch's own count: describing set threads needs no torch
+                import torch
 
-            threads = self.threads or torch.get_num_threads()
+                threads = torch.get_num_threads()
             parts.append(f"{threads} thread{'s' if threads > 1 else ''}")
         return " · ".join(parts)

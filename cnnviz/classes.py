@@ -18,6 +18,11 @@ class Prediction:
     prob: float
 
 
+def as_json(top: list[Prediction]) -> list[dict]:
+    """Predictions as the commands' JSON writes them: ``{"index", "label", "prob"}`` each."""
+    return [{"index": p.index, "label": p.label, "prob": p.prob} for p in top]
+
+
 def top_predictions(probabilities: np.ndarray, categories: list[str] | None,
                     k: int = TOP_K) -> list[Prediction]:
     """The ``k`` most probable classes, most probable first."""

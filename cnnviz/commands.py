@@ -11,8 +11,8 @@ import networkx as nx
 import numpy as np
 from PIL import Image
 
-from cnnviz import (analysis, diagram, formatting, gradcam, images, inference, maps, session,
-                    timing, zoo)
+from cnnviz import (analysis, classes, diagram, formatting, gradcam, images, inference, maps,
+                    session, timing, zoo)
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 from cnnviz.layout.geometry import TOP_TO_BOTTOM
@@ -59,7 +59,7 @@ def export(request: session.ModelRequest, path: str, depth: int | None = None,
     print(f"wrote {path}")
 
 
-def predict(request: session.ModelRequest, image_path: str, topk: int = inference.TOP_K,
+def predict(request: session.ModelRequest, image_path: str, topk: int = classes.TOP_K,
             as_json: bool = False) -> None:
     """Print the ``topk`` most probable classes of an image (or them as JSON)."""
     image = images.load_image(image_path)
@@ -68,16 +68,16 @@ def predict(request: session.ModelRequest, image_path: str, topk: int = inferenc
     categories = zoo.categories(loaded.spec)
     if not 1 <= topk <= len(probabilities):
         raise CnnvizError(f"--topk must be between 1 and {len(probabilities)}, not {topk}")
-    top = inference.top_predictions(probabilities, categories, topk)
+    top = classes.top_predictions(probabilities, categories, topk)
     if as_json:
         print(json.dumps({"model": loaded.spec.name, "image": image_path,
-                          "top": [{"index": p.index, "label": p.label, "prob": p.prob}
-                                  for p in top]}))
+                          "top": classes.as_json(top)}))
         return
     print(f"{loaded.spec.display_name} ({loaded.spec.name}) · {image_path} · "
           f"weights: {loaded.weights}")
-    _print_table(("class", "index", "probability"),
-                 [(p.label, str(p.index), formatting.percent(p.prob)) for p in top], right=(1, 2))
+    print(formatting.table(("class", "index", "probability"),
+                           [(p.label, str(p.index), formatting.percent(p.prob)) for p in top],
+                           right=(1, 2)))
     if loaded.weights == "random":
         print("Random weights give meaningless classes: use --weights pretrained.")
 
@@ -92,7 +92,7 @@ def save_activations(request: session.ModelRequest, image_path: str, layer: str,
     array = inference.capture(loaded, _prepared(loaded, image), layer)
     if as_maps:
         array = maps.as_maps(array[0], loaded.graph.nodes[layer][g.LAYOUT]).maps
-    _save_npy(path, array)
+    save_npy(path, array)
     print(f"wrote {path}: {layer}{' maps' if as_maps else ''}, float32 "
           f"{formatting.shape(array.shape)}")
 
@@ -113,14 +113,14 @@ def save_grad_cam(request: session.ModelRequest, image_path: str, layer: str,
     index = _class_index(class_text, categories, loaded, prepared)
     heat = gradcam.grad_cam(loaded, prepared, layer, index)
     if extension == ".npy":
-        _save_npy(path, heat)
+        save_npy(path, heat)
     else:
         overlay = maps.overlay(prepared.shown, heat, gradcam.OVERLAY_OPACITY)
         try:
             Image.fromarray(overlay).save(path)
         except OSError as error:
             raise CnnvizError(f"cannot write {path}: {error.strerror or error}") from error
-    print(f"wrote {path}: Grad-CAM at {layer} for {inference.class_label(categories, index)} "
+    print(f"wrote {path}: Grad-CAM at {layer} for {classes.class_label(categories, index)} "
           f"({index})")
 
 
@@ -144,7 +144,8 @@ def _check_folder(path: str) -> None:
         raise CnnvizError(f"cannot write {path}: folder {directory} does not exist")
 
 
-def _save_npy(path: str, array: np.ndarray) -> None:
+def save_npy(path: str, array: np.ndarray) -> None:
+    """Write ``array`` to ``path`` as .npy, whatever the name's extension; one-line errors."""
     try:
         with open(path, "wb") as file:  # np.save(path) would append .npy to other names
             np.save(file, array, allow_pickle=False)
@@ -234,8 +235,8 @@ def _print_summary(spec: zoo.ModelSpec, graph: nx.DiGraph) -> None:
                      formatting.shape(attrs[g.OUT_SHAPE]), formatting.count(attrs[g.PARAMS]),
                      formatting.count(attrs[g.MACS]), field.describe() if field else "–"))
     print(f"{spec.display_name} ({spec.name}) · input {formatting.shape(graph.graph[g.INPUT_SHAPE])}")
-    _print_table(("layer", "type", "output shape", "params", "MACs", "receptive field"), rows,
-                 right=(3, 4))
+    print(formatting.table(("layer", "type", "output shape", "params", "MACs", "receptive field"),
+                           rows, right=(3, 4)))
     totals = graph.graph
     reference = spec.reference
     print(f"Total params: {formatting.count(totals[g.TOTAL_PARAMS])} "
@@ -250,6 +251,3 @@ def _print_summary(spec: zoo.ModelSpec, graph: nx.DiGraph) -> None:
     note = f" ({totals[g.TRACER_NOTE]})" if totals[g.TRACER_NOTE] else ""
     print(f"Operations: {graph.number_of_nodes()} · tracer: {totals[g.TRACER]}{note}")
 
-
-def _print_table(header: Sequence[str], rows: list[Sequence[str]], right: Sequence[int]) -> None:
-    print(formatting.table(header, rows, right))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz import formatting, session, timing, video
+from cnnviz import classes, commands, formatting, session, timing, video
 from cnnviz.errors import CnnvizError
 from cnnviz.live import FrameResult, LiveRunner
 from cnnviz.player import LatestFrame, Player
@@ -54,7 +54,7 @@ def live(request: session.ModelRequest, video_path: str, frames: int | None = No
 
         def report(result: FrameResult) -> None:
             if output is not None:
-                _save_maps(os.path.join(output, MAPS_NAME.format(index=result.index)),
+                commands.save_npy(os.path.join(output, MAPS_NAME.format(index=result.index)),
                            result.maps.maps)
             _print_frame(result, as_json)
 
@@ -71,9 +71,8 @@ def live(request: session.ModelRequest, video_path: str, frames: int | None = No
 
 
 def play(source: video.FrameSource, run: Callable[[int, np.ndarray], FrameResult],
-         report: Callable[[FrameResult], None], limit: int | None = None,
-         speed: float = 1.0) -> Summary:
-    """Play ``source`` (its first ``limit`` frames) at ``speed`` into a latest-frame slot,
+         report: Callable[[FrameResult], None], limit: int | None = None) -> Summary:
+    """Play ``source`` (its first ``limit`` frames) at its own rate into a latest-frame slot,
     running the newest frame whenever ``run`` is free, until the end or Ctrl-C; CnnvizError
     when the source fails. The source is closed at the end."""
     slot, failures, read = LatestFrame(), [], 0
@@ -92,7 +91,7 @@ def play(source: video.FrameSource, run: Callable[[int, np.ndarray], FrameResult
         failures.append(message)
         slot.close()
 
-    player = Player(source, offer, speed=speed, on_end=slot.close, on_error=fail)
+    player = Player(source, offer, on_end=slot.close, on_error=fail)
     ran, start = 0, time.perf_counter()
     player.play()
     try:
@@ -112,18 +111,10 @@ def play(source: video.FrameSource, run: Callable[[int, np.ndarray], FrameResult
 def _print_frame(result: FrameResult, as_json: bool) -> None:
     if as_json:
         print(json.dumps({"frame": result.index,
-                          "top": [{"index": p.index, "label": p.label, "prob": p.prob}
-                                  for p in result.top],
+                          "top": classes.as_json(result.top),
                           "ms": result.ms}), flush=True)
         return
-    classes = ", ".join(f"{p.label} {formatting.percent(p.prob)}"
-                        for p in result.top[:_SHOWN_CLASSES])
-    print(f"frame {result.index:5d} · {result.ms:7.1f} ms · {classes}", flush=True)
+    shown = ", ".join(f"{p.label} {formatting.percent(p.prob)}"
+                      for p in result.top[:_SHOWN_CLASSES])
+    print(f"frame {result.index:5d} · {result.ms:7.1f} ms · {shown}", flush=True)
 
-
-def _save_maps(path: str, array: np.ndarray) -> None:
-    try:
-        with open(path, "wb") as file:
-            np.save(file, array, allow_pickle=False)
-    except OSError as error:
-        raise CnnvizError(f"cannot write {path}: {error.strerror or error}") from error

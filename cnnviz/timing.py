@@ -35,8 +35,7 @@ from torch import nn
 
 from cnnviz import graph as g
 from cnnviz import trace
-from cnnviz.bench_settings import (DEFAULT_RUNS, DEFAULT_WARMUP,  # noqa: F401 (API)
-                                   PRECISION_NAMES, BenchSettings)
+from cnnviz.bench_settings import DEFAULT_RUNS, PRECISION_NAMES, BenchSettings  # noqa: F401
 from cnnviz.errors import Cancelled, CnnvizError, out_of_memory_reported
 from cnnviz.probes import observed_forward
 from cnnviz.session import LoadedModel

@@ -494,7 +494,7 @@ def get_spec(name: str) -> ModelSpec:
 
 
 USER_FAMILY = "Your models"
-_IMAGENET_MEAN, _IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+_IMAGENET_MEAN, _IMAGENET_STD = NORMALISATIONS["imagenet"]
 
 
 def user_spec(name: str, display_name: str, input_shape: tuple[int, ...]) -> ModelSpec:
