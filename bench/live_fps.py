@@ -20,7 +20,6 @@ Run: `.venv/bin/python bench/live_fps.py [--device cpu|cuda] [--dtype fp32|bf16]
 from __future__ import annotations
 
 import argparse
-import copy
 import math
 import tempfile
 import threading
@@ -42,26 +41,22 @@ WARMUP_FRAMES = 5
 
 def write_clip(path: Path, count: int) -> None:
     """``count`` frames cycling through the sample photos, as a Motion JPEG video."""
-    photos = [np.asarray(images.load_image(p).resize(FRAME_SIZE))
-              for p in sorted(images.SAMPLES_DIR.iterdir())
-              if p.suffix.lower() in images.IMAGE_SUFFIXES]
+    photos = [np.asarray(images.load_image(p).resize(FRAME_SIZE)) for p in images.sample_images()]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, FRAME_SIZE)
     for index in range(count):
         writer.write(cv2.cvtColor(photos[index % len(photos)], cv2.COLOR_RGB2BGR))
     writer.release()
 
 
-def bare_seconds(loaded: session.LoadedModel, frames: list[np.ndarray], device: str,
-                 dtype: str) -> float:
-    """Seconds to prepare and run every frame in a plain loop."""
-    kind = timing.PRECISIONS[dtype]
-    model = loaded.model.eval()
-    if device != "cpu" or kind != torch.float32:
-        model = copy.deepcopy(model).to(device=device, dtype=kind)
+def bare_seconds(runner: LiveRunner, frames: list[np.ndarray]) -> float:
+    """Seconds to prepare and run every frame in a plain loop, on the runner's model (its
+    device and precision)."""
+    model, device, kind = runner.model, runner.device, timing.PRECISIONS[runner.dtype]
+    preprocessing = runner.loaded.spec.preprocessing
     start = time.perf_counter()
     with torch.inference_mode():
         for frame in frames:
-            prepared = inference.prepare(Image.fromarray(frame), loaded.spec.preprocessing)
+            prepared = inference.prepare(Image.fromarray(frame), preprocessing)
             model(prepared.tensor.to(device=device, dtype=kind))
             if device.startswith("cuda"):
                 torch.cuda.synchronize()
@@ -113,10 +108,10 @@ def main() -> None:
                 frames.append(frame)
         for frame in frames[:WARMUP_FRAMES]:
             runner.run(0, frame)
-        bare_seconds(loaded, frames[:WARMUP_FRAMES], device.name, args.dtype)
+        bare_seconds(runner, frames[:WARMUP_FRAMES])
         bare_total = live_total = 0.0
         for _ in range(args.rounds):
-            bare_total += bare_seconds(loaded, frames, device.name, args.dtype)
+            bare_total += bare_seconds(runner, frames)
             seconds, ran = live_seconds(runner, clip)
             assert ran == len(frames)
             live_total += seconds

@@ -50,6 +50,13 @@ def _add_photo_arguments(parser: argparse.ArgumentParser, layer_help: str) -> No
     parser.add_argument("--layer", required=True, metavar="NAME", help=layer_help)
 
 
+def _add_device_options(parser: argparse.ArgumentParser) -> None:
+    """Where a model runs, and in which precision."""
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or mps")
+    parser.add_argument("--dtype", default="fp32", choices=bench_settings.PRECISION_NAMES,
+                        help="precision (default fp32)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line: ``cnnviz [models | summary MODEL ...]``."""
     parser = _Parser(prog="cnnviz", description="See inside convolutional networks. "
@@ -118,9 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_opening_options(cam)
     bench = commands.add_parser("bench", help="time models: total latency and per-layer times")
     bench.add_argument("models", nargs="+", metavar="MODEL", help=MODEL_HELP)
-    bench.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or mps")
-    bench.add_argument("--dtype", default="fp32", choices=bench_settings.PRECISION_NAMES,
-                       help="precision (default fp32)")
+    _add_device_options(bench)
     bench.add_argument("--batch", type=int, default=1, help="images per run (default 1)")
     bench.add_argument("--runs", type=int, default=bench_settings.DEFAULT_RUNS,
                        help=f"timed runs of each kind (default {bench_settings.DEFAULT_RUNS})")
@@ -139,9 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a video file (mp4, avi, mkv, webm, ...), played at its frame rate")
     live.add_argument("--frames", type=int, metavar="N", help="the first N frames (default: all)")
     live.add_argument("--layer", metavar="NAME", help="a node name as in `cnnviz summary --json`")
-    live.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or mps")
-    live.add_argument("--dtype", default="fp32", choices=bench_settings.PRECISION_NAMES,
-                      help="precision (default fp32)")
+    _add_device_options(live)
     live.add_argument("--json", action="store_true",
                       help="a JSON object per frame, then one with frames, dropped and fps")
     live.add_argument("-o", "--output", metavar="DIR",

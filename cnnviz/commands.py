@@ -115,7 +115,7 @@ def save_grad_cam(request: session.ModelRequest, image_path: str, layer: str,
     if extension == ".npy":
         save_npy(path, heat)
     else:
-        overlay = maps.overlay(prepared.shown, heat, gradcam.OVERLAY_OPACITY)
+        overlay = maps.overlay(prepared.shown, heat, maps.OVERLAY_OPACITY)
         try:
             Image.fromarray(overlay).save(path)
         except OSError as error:

@@ -27,7 +27,6 @@ from cnnviz import formatting, inference, probes
 from cnnviz import graph as g
 from cnnviz.errors import CnnvizError
 from cnnviz.inference import Prepared
-from cnnviz.maps import OVERLAY_OPACITY  # noqa: F401 (API)
 from cnnviz.session import LoadedModel
 from cnnviz.tensor_layout import NCHW, UNKNOWN, AxisLayout
 
@@ -41,11 +40,10 @@ def grad_cam(loaded: LoadedModel, prepared: Prepared, node_name: str,
 
 
 class Explained(NamedTuple):
-    """What :func:`explained` found: the map, the class it explains, and the forward pass
+    """What :func:`explained` found: the map, and the forward pass
     (the node's output and the model's, detached)."""
 
     heat: np.ndarray
-    class_index: int
     exposed: inference.Exposed
 
 
@@ -79,7 +77,7 @@ def explained(model: nn.Module, graph: nx.DiGraph, tensor: torch.Tensor, node_na
                                 channels_first(gradients, layout), tuple(tensor.shape[-2:]))
     detached = inference.Exposed(exposed.value, probes.map_tensors_in(exposed.output,
                                                                       torch.Tensor.detach), None)
-    return Explained(heat, class_index, detached)
+    return Explained(heat, detached)
 
 
 def spatial_reading(graph: nx.DiGraph, node_name: str) -> AxisLayout:

@@ -64,7 +64,7 @@ class LiveRunner:
         model = loaded.model.eval()
         if self.device != "cpu" or self._kind != torch.float32:
             model = copy.deepcopy(model).to(device=self.device, dtype=self._kind)
-        self._model = model
+        self.model = model  # on the device, in the precision
         self._categories = zoo.categories(loaded.spec)
 
     def check_layer(self, layer: str, grad_cam: bool = False) -> None:
@@ -89,14 +89,14 @@ class LiveRunner:
         tensor = prepared.tensor.to(device=self.device, dtype=self._kind)
         graph, value, heat, stack = self.loaded.graph, None, None, None
         if grad_cam:
-            found = gradcam.explained(self._model, graph, tensor, layer)
+            found = gradcam.explained(self.model, graph, tensor, layer)
             heat, value, output = found.heat, found.exposed.value, found.exposed.output
         else:
             with torch.inference_mode():
                 if layer is None:
-                    output = self._model(tensor)
+                    output = self.model(tensor)
                 else:
-                    value, output, _ = inference.forward_exposing(self._model, graph, tensor,
+                    value, output, _ = inference.forward_exposing(self.model, graph, tensor,
                                                                    layer)
         probabilities = inference.probabilities_of(output)
         if value is not None:

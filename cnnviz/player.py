@@ -18,9 +18,6 @@ import numpy as np
 from cnnviz.errors import CnnvizError
 from cnnviz.video import FrameSource
 
-# How long the capture thread sleeps at most between looks at its state while it waits.
-_POLL_S = 0.1
-
 
 class LatestFrame:
     """A thread-safe slot for one item: a new item replaces one nobody took, which is
@@ -47,8 +44,7 @@ class LatestFrame:
         """The newest item, waiting for one up to ``timeout`` seconds (None: for ever); None
         on timeout, or once the slot is closed and empty."""
         with self._condition:
-            if not self._condition.wait_for(lambda: self._full or self._closed, timeout):
-                return None
+            self._condition.wait_for(lambda: self._full or self._closed, timeout)
             if not self._full:
                 return None
             item, self._item, self._full = self._item, None, False
@@ -201,12 +197,9 @@ class Player:
 
     def _wait_until(self, due: float) -> None:
         """Sleep until ``due`` unless paused or stopped first."""
-        with self._condition:
-            while self._playing and not self._stopped:
-                left = due - time.perf_counter()
-                if left <= 0:
-                    return
-                self._condition.wait(min(left, _POLL_S))
+        with self._condition:  # every change of state notifies the condition
+            self._condition.wait_for(lambda: not self._playing or self._stopped,
+                                     due - time.perf_counter())
 
 
 def _check_speed(speed: float) -> None:

@@ -107,7 +107,7 @@ def test_gradcam_png_is_the_overlay_the_app_shows(capsys, checkpoint, loaded,
     heat = gradcam.grad_cam(loaded, prepared, "layer3_1_conv2", 281)
     np.testing.assert_array_equal(
         np.asarray(Image.open(path)),
-        maps.overlay(prepared.shown, heat, gradcam.OVERLAY_OPACITY))
+        maps.overlay(prepared.shown, heat, maps.OVERLAY_OPACITY))
 
 
 @pytest.mark.parametrize(("arguments", "message"), [

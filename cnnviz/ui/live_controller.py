@@ -14,6 +14,7 @@ PhotoController as the current photo, so every still-photo view works on it.
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -24,10 +25,10 @@ from PySide6.QtCore import QBuffer, QIODevice, QObject, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import QWidget
 
-from cnnviz import maps, player, video
+from cnnviz import formatting, maps, player, video
 from cnnviz.errors import CnnvizError
 from cnnviz.ui.jobs import JobKind, LiveFrame
-from cnnviz.ui.live_panel import LivePanel
+from cnnviz.ui.live_panel import SELECT_A_LAYER, LivePanel
 from cnnviz.ui.workers import Job, JobContext, TorchWorker, failure_message
 
 if TYPE_CHECKING:  # torch: the live job loads it, not this module
@@ -59,6 +60,7 @@ class LiveController(QObject):
     _sigArrived = Signal(int)  # a frame is waiting in the slot
     _sigEnded = Signal(int)  # the end of a source that does not loop
     _sigFailed = Signal(int, str)  # a read error: the player paused
+    _sigCameras = Signal(list)  # from the camera search's thread: the indices that opened
 
     def __init__(self, worker: TorchWorker, session: Session, photo: PhotoController,
                  settings: Callable[[], BenchSettings], parent: QWidget) -> None:
@@ -78,13 +80,15 @@ class LiveController(QObject):
         self._noting = False  # the panel's message is a frame's note, not an error
         # (model, device, precision, LiveRunner): read and written on the worker only.
         self._runner: tuple | None = None
+        self._camera_search: threading.Thread | None = None
         panel = self.panel
         panel.sigSourceChosen.connect(self.open)
         panel.sigPlayToggled.connect(lambda playing: self.play() if playing else self.pause())
         panel.sigStep.connect(self.step)
         panel.sigLoopChanged.connect(lambda loop: self.player and self.player.set_loop(loop))
         panel.sigSpeedChanged.connect(lambda speed: self.player and self.player.set_speed(speed))
-        panel.sigFirstShown.connect(lambda: panel.set_cameras(video.list_cameras()))
+        panel.sigFirstShown.connect(self._search_cameras)
+        self._sigCameras.connect(panel.set_cameras)
         self._sigArrived.connect(self._on_arrived)
         self._sigEnded.connect(self._on_ended)
         self._sigFailed.connect(self._on_read_failed)
@@ -111,7 +115,6 @@ class LiveController(QObject):
 
         self.slot, self.description, self.shown = slot, source.describe, 0
         self.last = self._kept = None
-        self._times.clear()
         self.player = player.Player(
             source, arrived, speed=self.panel.speed.currentData(),
             loop=self.panel.loop.isChecked(), on_end=lambda: self._sigEnded.emit(opened),
@@ -154,8 +157,17 @@ class LiveController(QObject):
     def playing(self) -> bool:
         return self.player is not None and self.player.playing
 
+    def _search_cameras(self) -> None:
+        """List the cameras on a thread of its own: opening each device can take a second,
+        which the GUI thread must not wait for."""
+        self._camera_search = threading.Thread(
+            target=lambda: self._sigCameras.emit(video.list_cameras()), name="camera search")
+        self._camera_search.start()
+
     def stop(self) -> None:
         """End the capture thread (joined) and drop any frame on its way; idempotent."""
+        if self._camera_search is not None:
+            self._camera_search.join()
         if self.player is not None:
             self.player.stop()
             self.slot.close()
@@ -258,7 +270,7 @@ class LiveController(QObject):
         self.panel.show_frame(
             shown, f"frame {result.index} of {self.description} as "
                    f"{result.model.spec.display_name} sees it · top: {top.label} "
-                   f"({100 * top.prob:.1f}%)",
+                   f"({formatting.percent(top.prob)})",
             [(p.index, p.label, p.prob) for p in result.top], result.model.weights == "random")
         if result.maps is not None:
             self.panel.show_maps(frame.node, result.maps)
@@ -304,9 +316,9 @@ class LiveController(QObject):
     def _on_model_change(self, _loaded: LoadedModel) -> None:
         self._runner = None  # the old model's copy on another device goes
         self.last = self._kept = None
-        self.panel.clear_maps("Select a layer in the diagram to see its maps live")
+        self.panel.clear_maps(SELECT_A_LAYER)
 
     def _on_selection_change(self) -> None:
         if not self._session.selection:
-            self.panel.clear_maps("Select a layer in the diagram to see its maps live")
+            self.panel.clear_maps(SELECT_A_LAYER)
         self.panel.reset_levels()

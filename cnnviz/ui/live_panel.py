@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
                                QPushButton, QSizePolicy, QSpinBox, QStyle, QToolButton,
                                QVBoxLayout, QWidget)
 
-from cnnviz import maps
+from cnnviz import maps, video
 from cnnviz.ui.input_panel import fitted_pixmap
 from cnnviz.ui.predictions import PredictionsView
 
@@ -28,6 +28,8 @@ LIVE_TILES = 16  # the layer's first channels drawn live
 FRAME_SIZE = 176  # pixels: the frame as the network sees it
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 NO_CAMERA = "No camera found"
+SELECTING_CAMERAS = "Looking for cameras…"
+SELECT_A_LAYER = "Select a layer in the diagram to see its maps live"
 VIDEO_FILES = "Videos (*.mp4 *.avi *.mkv *.webm *.mov *.m4v);;All files (*)"
 STABLE_TIP = ("Stable: one colour range for every frame, the lowest and highest value the "
               "layer has had since play started or the layer was selected. Per frame: each "
@@ -43,7 +45,6 @@ class LivePanel(QWidget):
     sigStep = Signal()
     sigLoopChanged = Signal(bool)
     sigSpeedChanged = Signal(float)
-    sigGradCamChanged = Signal(bool)
     sigFirstShown = Signal()  # the panel was shown for the first time (cameras are listed then)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -56,7 +57,7 @@ class LivePanel(QWidget):
         self._shown_before = False
         self._build()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.clear_maps("Select a layer in the diagram to see its maps live")
+        self.clear_maps(SELECT_A_LAYER)
 
     # ------------------------------------------------------------------ building
 
@@ -154,7 +155,6 @@ class LivePanel(QWidget):
         self.loop.toggled.connect(self.sigLoopChanged)
         self.speed.currentIndexChanged.connect(
             lambda _index: self.sigSpeedChanged.emit(self.speed.currentData()))
-        self.gradcam.toggled.connect(self.sigGradCamChanged)
         self.levels.currentIndexChanged.connect(lambda _index: self.reset_levels())
         self.first_map.valueChanged.connect(lambda _value: self._redraw_maps())
         within = Qt.ShortcutContext.WidgetWithChildrenShortcut
@@ -163,13 +163,14 @@ class LivePanel(QWidget):
 
     # ------------------------------------------------------------------ sources
 
-    def set_cameras(self, indices: list[int]) -> None:
-        """The cameras that opened; none gives one disabled "No camera found" entry."""
+    def set_cameras(self, indices: list[int] | None) -> None:
+        """The cameras that opened; none gives one disabled "No camera found" entry, None
+        a disabled "Looking for cameras…" while they are searched for."""
         self.cameras.clear()
-        for index in indices:
-            self.cameras.addItem(f"Camera {index}", f"camera:{index}")
+        for index in indices or ():
+            self.cameras.addItem(f"Camera {index}", f"{video.CAMERA_PREFIX}{index}")
         if not indices:
-            self.cameras.addItem(NO_CAMERA)
+            self.cameras.addItem(SELECTING_CAMERAS if indices is None else NO_CAMERA)
             self.cameras.model().item(0).setEnabled(False)
 
     def choose_video(self) -> None:
@@ -325,4 +326,5 @@ class LivePanel(QWidget):
         super().showEvent(event)
         if not self._shown_before:
             self._shown_before = True
+            self.set_cameras(None)
             self.sigFirstShown.emit()

@@ -252,6 +252,8 @@ def test_bad_input_is_one_line_and_changes_nothing(qtbot, window, tmp_path, bad)
     assert message and "\n" not in message and window.error.text() == message
     if bad == "camera":
         assert message == "⚠ no camera found"
+        qtbot.waitUntil(lambda: window.live.panel.cameras.currentText() != "Looking for cameras…",
+                        timeout=TIMEOUT)  # the search runs on a thread of its own
         assert window.live.panel.cameras.currentText() == NO_CAMERA
         assert not window.live.panel.cameras.model().item(0).isEnabled()
     else:
