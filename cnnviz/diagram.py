@@ -146,21 +146,16 @@ def members(graph: nx.DiGraph, name: str) -> set[str]:
     """The operations that a node of ``graph`` (a collapsed block: its children) or the box of
     the expanded block at module path ``name`` stands for."""
     if name in graph:
-        return set(_operations(name, graph.nodes[name]))
+        return set(g.operations_of(name, graph.nodes[name]))
     return {member for node, attrs in graph.nodes(data=True)
             if any(path == name for path, _ in attrs[g.HIERARCHY])
-            for member in _operations(node, attrs)}
+            for member in g.operations_of(node, attrs)}
 
 
 def nodes_standing_for(graph: nx.DiGraph, operations: set[str] | frozenset[str]) -> list[str]:
     """The nodes of ``graph`` that stand for any of ``operations``, in the graph's order."""
     return [name for name, attrs in graph.nodes(data=True)
-            if not operations.isdisjoint(_operations(name, attrs))]
-
-
-def _operations(name: str, attrs: dict) -> tuple[str, ...]:
-    """The operations of the full graph that a node stands for."""
-    return attrs.get(g.CHILDREN) or (name,)
+            if not operations.isdisjoint(g.operations_of(name, attrs))]
 
 
 def _stack_json(attrs: dict) -> dict:

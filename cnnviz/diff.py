@@ -382,5 +382,5 @@ def drawn_classes(drawn: nx.DiGraph, classify: Callable[[str], NodeClass]) -> di
     """The class of every node of a drawn (collapsed or folded) graph: an operation's own
     (``classify``, e.g. ``ModelDiff.class_in_b``), a block's or stack's combined from its
     operations'."""
-    return {name: combined_class(classify(child) for child in attrs.get(g.CHILDREN) or (name,))
+    return {name: combined_class(classify(child) for child in g.operations_of(name, attrs))
             for name, attrs in drawn.nodes(data=True)}

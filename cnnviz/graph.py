@@ -162,3 +162,9 @@ def joined(fields: list[ReceptiveField | None]) -> ReceptiveField | None:
     size = tuple(max(f.size[i] for f in spatial) for i in range(axes))
     jump = tuple(max(f.jump[i] for f in spatial) for i in range(axes))
     return ReceptiveField(size, jump)
+
+
+def operations_of(name: str, attrs: dict) -> tuple[str, ...]:
+    """The operations of the full graph that node ``name`` stands for: a collapsed block's
+    or a folded stack's children, else the node itself."""
+    return attrs.get(CHILDREN) or (name,)

@@ -210,7 +210,7 @@ def drawn_times(layers_ms: Mapping[str, float], drawn: nx.DiGraph) -> dict[str, 
     """Each drawn node's time: a collapsed block's is the sum of its members'."""
     times = {}
     for name, attrs in drawn.nodes(data=True):
-        members = attrs.get(g.CHILDREN) or (name,)
+        members = g.operations_of(name, attrs)
         if any(member in layers_ms for member in members):
             times[name] = sum(layers_ms.get(member, 0.0) for member in members)
     return times

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
                                QHBoxLayout, QPushButton, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from cnnviz import diff, formatting, weight_diff, zoo
+from cnnviz import diagram, diff, formatting, weight_diff, zoo
 from cnnviz import graph as g
 from cnnviz import session as sessions
 from cnnviz.errors import CnnvizError, UntrustedCodeError
@@ -145,7 +145,7 @@ class Comparisons(QObject):
             return None
         values = {}
         for name, attrs in drawn.graph.nodes(data=True):
-            moved = [found.changes[op] for op in attrs.get(g.CHILDREN) or (name,)
+            moved = [found.changes[op] for op in g.operations_of(name, attrs)
                      if op in found.changes]
             if moved and max(moved) > 0:
                 values[name] = max(moved)
@@ -161,8 +161,7 @@ class Comparisons(QObject):
     def _on_table_choice(self, operation: str) -> None:
         drawn = self._session.diagram
         if drawn is not None:
-            names = [n for n, a in drawn.graph.nodes(data=True)
-                     if operation in (a.get(g.CHILDREN) or (n,))]
+            names = diagram.nodes_standing_for(drawn.graph, {operation})
             if names:
                 self.sigNodeChosen.emit(names[0])
 

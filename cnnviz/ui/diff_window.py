@@ -124,7 +124,7 @@ class DiffWindow(QMainWindow):
         counterpart: Callable[[str], str | None] = (
             self._diff.counterpart_in_b if this == 0 else self._diff.counterpart_in_a)
         attrs = self.sessions[this].diagram.graph.nodes[name]
-        matches = {counterpart(op) for op in attrs.get(g.CHILDREN) or (name,)} - {None}
+        matches = {counterpart(op) for op in g.operations_of(name, attrs)} - {None}
         drawn = diagram.nodes_standing_for(self.sessions[other].diagram.graph, matches)
         return drawn[0] if drawn else ""
 

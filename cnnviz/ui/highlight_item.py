@@ -51,9 +51,6 @@ class HighlightItem(QGraphicsItem):
             self._shown[highlight] = connections
         self.update()
 
-    def connections(self, highlight: Highlight) -> Connections | None:
-        return self._shown.get(highlight)
-
     def boundingRect(self) -> QRectF:
         return self._rect
 
